@@ -1,0 +1,525 @@
+//! The configuration file: one TOML document, every section optional except
+//! what the chosen components need. Unknown keys are rejected with their name
+//! and line. Relative paths are resolved against the configuration file's
+//! folder, so a config works from whatever directory Vigil is started in.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed or has an unknown or mistyped key; the message
+    /// names the key and its line.
+    #[error("invalid configuration in {origin}: {message}")]
+    Syntax {
+        /// File name (or `<string>`).
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// The TOML is well formed but the values do not make sense together.
+    #[error("invalid configuration in {origin}: {message}")]
+    Invalid {
+        /// File name (or `<string>`).
+        origin: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Where Vigil keeps its state: indexes, checkpoints, outbox, dead letters.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// The tenant (school) of sources that do not name one.
+    #[serde(default = "default_tenant")]
+    pub tenant: String,
+    /// Kafka connection. When absent, `vigil run` uses the embedded transport.
+    #[serde(default)]
+    pub kafka: Option<KafkaConfig>,
+    /// Log sources to read (`[[sources]]`).
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    /// Ingest limits.
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    /// Indexer settings.
+    #[serde(default)]
+    pub indexer: IndexerConfig,
+    /// Alert rules and throttling.
+    #[serde(default)]
+    pub alerter: AlerterConfig,
+    /// Where alert emails go.
+    #[serde(default)]
+    pub email: EmailConfig,
+    /// The Prometheus endpoint.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("var/vigil")
+}
+fn default_tenant() -> String {
+    "default".to_string()
+}
+
+/// Kafka connection settings (`[kafka]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// Bootstrap servers, comma-separated `host:port`.
+    pub brokers: String,
+    /// Prefix of the topic names: `<prefix>events`, `<prefix>alerts`,
+    /// `<prefix>deadletter`.
+    #[serde(default = "default_topic_prefix")]
+    pub topic_prefix: String,
+    /// `security.protocol` (`plaintext`, `ssl`, `sasl_plaintext`, `sasl_ssl`).
+    #[serde(default)]
+    pub security_protocol: Option<String>,
+    /// `sasl.mechanism` (`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`).
+    #[serde(default)]
+    pub sasl_mechanism: Option<String>,
+    /// SASL user name.
+    #[serde(default)]
+    pub sasl_username: Option<String>,
+    /// Name of the environment variable holding the SASL password.
+    #[serde(default)]
+    pub sasl_password_env: Option<String>,
+    /// Further librdkafka properties, passed through verbatim.
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+}
+
+fn default_topic_prefix() -> String {
+    "vigil.".to_string()
+}
+
+/// Where a source reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceType {
+    /// A file on disk, followed as it grows.
+    File,
+    /// Standard input, until it closes.
+    Stdin,
+}
+
+/// Where in a file to start when no checkpoint exists yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum StartAt {
+    /// Read the whole file (backfill).
+    #[default]
+    Beginning,
+    /// Only lines appended after Vigil starts.
+    End,
+}
+
+/// One log source (`[[sources]]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// Unique name; it labels metrics, dead letters and checkpoints.
+    pub name: String,
+    /// `file` or `stdin`.
+    #[serde(rename = "type")]
+    pub source_type: SourceType,
+    /// The file, for `type = "file"`.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Parser name (`squid`, `sshd`, `postfix`) or `auto`.
+    pub format: String,
+    /// Tenant of this source's events (default: the top-level `tenant`).
+    #[serde(default)]
+    pub tenant: Option<String>,
+    /// Where to start without a checkpoint.
+    #[serde(default)]
+    pub start_at: StartAt,
+}
+
+/// Ingest limits (`[ingest]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Lines longer than this many bytes are dead-lettered (truncated to this
+    /// length in the record) instead of parsed.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: usize,
+    /// How long an incomplete Postfix message is held before it is emitted
+    /// with what is known (seconds of log time).
+    #[serde(default = "default_postfix_hold_secs")]
+    pub postfix_hold_secs: u64,
+    /// At most this many Postfix messages are held; beyond it the oldest is
+    /// emitted early.
+    #[serde(default = "default_postfix_max_pending")]
+    pub postfix_max_pending: usize,
+    /// How often a followed file is checked for new lines, in milliseconds.
+    #[serde(default = "default_poll_interval_ms")]
+    pub poll_interval_ms: u64,
+}
+
+fn default_max_line_bytes() -> usize {
+    64 * 1024
+}
+fn default_postfix_hold_secs() -> u64 {
+    300
+}
+fn default_postfix_max_pending() -> usize {
+    10_000
+}
+fn default_poll_interval_ms() -> u64 {
+    250
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            max_line_bytes: default_max_line_bytes(),
+            postfix_hold_secs: default_postfix_hold_secs(),
+            postfix_max_pending: default_postfix_max_pending(),
+            poll_interval_ms: default_poll_interval_ms(),
+        }
+    }
+}
+
+/// Indexer settings (`[indexer]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexerConfig {
+    /// Commit at least this often while events arrive, in seconds.
+    #[serde(default = "default_commit_interval_secs")]
+    pub commit_interval_secs: u64,
+    /// Commit once this many documents are waiting.
+    #[serde(default = "default_commit_max_docs")]
+    pub commit_max_docs: usize,
+    /// Memory budget of each index writer, in megabytes.
+    #[serde(default = "default_writer_memory_mb")]
+    pub writer_memory_mb: usize,
+    /// Days of events kept; older daily indexes are deleted from disk.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+}
+
+fn default_commit_interval_secs() -> u64 {
+    5
+}
+fn default_commit_max_docs() -> usize {
+    50_000
+}
+fn default_writer_memory_mb() -> usize {
+    64
+}
+fn default_retention_days() -> u32 {
+    400
+}
+
+impl Default for IndexerConfig {
+    fn default() -> Self {
+        IndexerConfig {
+            commit_interval_secs: default_commit_interval_secs(),
+            commit_max_docs: default_commit_max_docs(),
+            writer_memory_mb: default_writer_memory_mb(),
+            retention_days: default_retention_days(),
+        }
+    }
+}
+
+/// How serious an alert is. Ordered: `Low < Medium < High < Critical`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth a look.
+    Low,
+    /// Look today.
+    Medium,
+    /// Look now.
+    High,
+    /// A child may be at immediate risk.
+    Critical,
+}
+
+impl Severity {
+    /// The name used in config, emails and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// Who an alert is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The Designated Safeguarding Lead: safeguarding concerns.
+    Dsl,
+    /// The ICT manager: cyber incidents.
+    Ict,
+}
+
+impl Role {
+    /// The name used in config, emails and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Dsl => "dsl",
+            Role::Ict => "ict",
+        }
+    }
+}
+
+/// Alerter settings (`[alerter]` and `[[alerter.rules]]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlerterConfig {
+    /// After an alert for a (rule, user), further matches within this many
+    /// seconds (of event time) are counted but not emailed.
+    #[serde(default = "default_throttle_secs")]
+    pub throttle_secs: u64,
+    /// The keyword rules.
+    #[serde(default)]
+    pub rules: Vec<RuleConfig>,
+}
+
+fn default_throttle_secs() -> u64 {
+    3600
+}
+
+impl Default for AlerterConfig {
+    fn default() -> Self {
+        AlerterConfig { throttle_secs: default_throttle_secs(), rules: Vec::new() }
+    }
+}
+
+/// One keyword rule (`[[alerter.rules]]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// Stable identifier; part of every alert id, so do not rename lightly.
+    pub id: String,
+    /// Safeguarding or cyber category (`self-harm`, `radicalisation`, ...).
+    pub category: String,
+    /// Severity of a match.
+    pub severity: Severity,
+    /// Who is emailed.
+    pub notify: Role,
+    /// Phrases matched case-insensitively on word boundaries.
+    pub phrases: Vec<String>,
+    /// One sentence for the email: why this matters.
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// How an SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// No encryption (a relay on the same host only).
+    Plain,
+    /// Plain connection upgraded with STARTTLS (port 587). Required, not
+    /// opportunistic.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// The SMTP server (`[email.smtp]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Server host name (also the name checked in its certificate).
+    pub host: String,
+    /// Port (default: 25 plain, 587 STARTTLS, 465 TLS).
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// `plain`, `starttls` or `tls`.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// AUTH user name; AUTH is used only when set.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Name of the environment variable holding the AUTH password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Extra CA certificate (PEM) to trust, for a school's own CA.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// Connection and command timeout, in seconds.
+    #[serde(default = "default_smtp_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_timeout_secs() -> u64 {
+    30
+}
+
+/// Email settings (`[email]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The From address of alert emails.
+    #[serde(default = "default_from")]
+    pub from: String,
+    /// Addresses of the DSL and deputies.
+    #[serde(default)]
+    pub dsl: Vec<String>,
+    /// Addresses of the ICT manager and team.
+    #[serde(default)]
+    pub ict: Vec<String>,
+    /// Without `[email.smtp]`, alert emails are written here as `.eml` files
+    /// (default `<data_dir>/outbox`).
+    #[serde(default)]
+    pub outbox_dir: Option<PathBuf>,
+    /// The SMTP server; when absent, emails go to `outbox_dir`.
+    #[serde(default)]
+    pub smtp: Option<SmtpConfig>,
+}
+
+fn default_from() -> String {
+    "vigil@localhost".to_string()
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig { from: default_from(), dsl: Vec::new(), ict: Vec::new(), outbox_dir: None, smtp: None }
+    }
+}
+
+/// The Prometheus endpoint (`[metrics]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address to serve `/metrics` on, e.g. `127.0.0.1:9898`; off when absent.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Reads and validates a configuration file; relative paths in it are
+    /// resolved against the file's folder.
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Config::from_toml(&text, &path.display().to_string(), base)
+    }
+
+    /// Parses and validates TOML text; `origin` names it in errors and
+    /// relative paths are resolved against `base`.
+    pub fn from_toml(text: &str, origin: &str, base: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            origin: origin.to_string(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        config.resolve_paths(base);
+        config.validate().map_err(|message| ConfigError::Invalid { origin: origin.to_string(), message })?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut self.data_dir);
+        for source in &mut self.sources {
+            if let Some(p) = source.path.as_mut() {
+                resolve(p);
+            }
+        }
+        if let Some(p) = self.email.outbox_dir.as_mut() {
+            resolve(p);
+        }
+        if let Some(p) = self.email.smtp.as_mut().and_then(|s| s.ca_file.as_mut()) {
+            resolve(p);
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for s in &self.sources {
+            if !names.insert(s.name.as_str()) {
+                return Err(format!("two sources are named {:?}; source names must be unique", s.name));
+            }
+            if s.source_type == SourceType::File && s.path.is_none() {
+                return Err(format!("source {:?} has type \"file\" but no path", s.name));
+            }
+        }
+        let mut rule_ids = std::collections::HashSet::new();
+        for r in &self.alerter.rules {
+            if !rule_ids.insert(r.id.as_str()) {
+                return Err(format!("two alerter rules have the id {:?}; rule ids must be unique", r.id));
+            }
+            if r.phrases.iter().all(|p| p.trim().is_empty()) {
+                return Err(format!("alerter rule {:?} has no phrases", r.id));
+            }
+        }
+        if self.ingest.max_line_bytes < 256 {
+            return Err("ingest.max_line_bytes must be at least 256".into());
+        }
+        if self.indexer.commit_max_docs == 0 || self.indexer.commit_interval_secs == 0 {
+            return Err("indexer.commit_max_docs and indexer.commit_interval_secs must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The folder alert emails are written to when no SMTP server is set.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.email.outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    /// The tenant of a source.
+    pub fn source_tenant<'a>(&'a self, source: &'a SourceConfig) -> &'a str {
+        source.tenant.as_deref().unwrap_or(&self.tenant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let err = Config::from_toml("tenant = \"a\"\n\n[indexer]\ncommit_secs = 3\n", "x.toml", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("commit_secs"), "{err}");
+        assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_config_folder() {
+        let text = "data_dir = \"var\"\n[[sources]]\nname = \"p\"\ntype = \"file\"\npath = \"logs/a.log\"\nformat = \"squid\"\n";
+        let c = Config::from_toml(text, "x", Path::new("/etc/vigil")).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/etc/vigil/var"));
+        assert_eq!(c.sources[0].path.as_deref(), Some(Path::new("/etc/vigil/logs/a.log")));
+        assert!(c.kafka.is_none());
+    }
+
+    #[test]
+    fn file_source_without_path_is_rejected() {
+        let text = "[[sources]]\nname = \"p\"\ntype = \"file\"\nformat = \"squid\"\n";
+        let err = Config::from_toml(text, "x", Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("no path"), "{err}");
+    }
+}

@@ -1,0 +1,301 @@
+//! The normalised event: one shape for every log line Vigil understands.
+//!
+//! On the wire an event is a flat JSON object whose keys are the dotted,
+//! ECS-inspired field names users type in queries (`url.domain:example.com`).
+//! Optional fields that a format does not carry are left out of the JSON.
+//! The README documents every field; keep the two in step.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// Which family of log an event came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventKind {
+    /// A web-filter or proxy request.
+    Proxy,
+    /// One email message (all the log lines of one message, correlated).
+    Email,
+    /// An authentication attempt or account change.
+    Auth,
+    /// A web-server request (access logs of the school's own sites).
+    Web,
+}
+
+impl EventKind {
+    /// The name used on the wire and in queries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Proxy => "proxy",
+            EventKind::Email => "email",
+            EventKind::Auth => "auth",
+            EventKind::Web => "web",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the logged action succeeded, as ECS `event.outcome`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The request was served, the login accepted, the mail delivered.
+    Success,
+    /// The request was blocked or failed, the login refused, the mail bounced.
+    Failure,
+    /// The log does not say (or not yet: a deferred mail).
+    #[default]
+    Unknown,
+}
+
+impl Outcome {
+    /// The name used on the wire and in queries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+/// One normalised event. Field names on the wire are given by `serde(rename)`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened, in UTC.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: DateTime<Utc>,
+    /// Deterministic id: the same input line always yields the same id, so
+    /// replays can be recognised (see [`Event::derive_id`]).
+    #[serde(rename = "event.id")]
+    pub id: String,
+    /// Family of log.
+    #[serde(rename = "event.kind")]
+    pub kind: EventKind,
+    /// What happened, normalised per kind: proxy `allowed`/`blocked`; auth
+    /// `logged-in`/`login-failed`/`invalid-user`/`too-many-failures`; email
+    /// `delivered`/`bounced`/`deferred`/`rejected`/`expired`.
+    #[serde(rename = "event.action")]
+    pub action: String,
+    /// Whether it succeeded.
+    #[serde(rename = "event.outcome")]
+    pub outcome: Outcome,
+    /// The product's own result code or reason, verbatim (`TCP_DENIED/403`,
+    /// `invalid user`, the Postfix status text).
+    #[serde(rename = "event.reason", default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// How long the request took, in milliseconds, when the log says.
+    #[serde(rename = "event.duration_ms", default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
+    /// The school (tenant) the event belongs to.
+    pub tenant: String,
+    /// Address of the client (the pupil's device for proxy logs).
+    #[serde(rename = "source.ip", default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// Client port, when logged (sshd).
+    #[serde(rename = "source.port", default, skip_serializing_if = "Option::is_none")]
+    pub source_port: Option<u16>,
+    /// The user the event is attributed to.
+    #[serde(rename = "user.name", default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The host that wrote the log line (syslog host, mail server).
+    #[serde(rename = "host.name", default, skip_serializing_if = "Option::is_none")]
+    pub host_name: Option<String>,
+    /// The full URL requested (for CONNECT: `host:port`).
+    #[serde(rename = "url.full", default, skip_serializing_if = "Option::is_none")]
+    pub url_full: Option<String>,
+    /// The host part of the URL, lower-case.
+    #[serde(rename = "url.domain", default, skip_serializing_if = "Option::is_none")]
+    pub url_domain: Option<String>,
+    /// The search terms typed, when the URL is a known search engine's.
+    #[serde(rename = "search.query", default, skip_serializing_if = "Option::is_none")]
+    pub search_query: Option<String>,
+    /// HTTP method (`GET`, `CONNECT`).
+    #[serde(rename = "http.request.method", default, skip_serializing_if = "Option::is_none")]
+    pub http_method: Option<String>,
+    /// HTTP status code sent to the client.
+    #[serde(rename = "http.response.status_code", default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// Bytes sent to the client.
+    #[serde(rename = "http.response.bytes", default, skip_serializing_if = "Option::is_none")]
+    pub http_bytes: Option<u64>,
+    /// Content type of the reply.
+    #[serde(rename = "http.response.mime_type", default, skip_serializing_if = "Option::is_none")]
+    pub http_mime_type: Option<String>,
+    /// Web-filter category, as the filter names it.
+    #[serde(rename = "filter.category", default, skip_serializing_if = "Option::is_none")]
+    pub filter_category: Option<String>,
+    /// Envelope sender.
+    #[serde(rename = "email.from", default, skip_serializing_if = "Option::is_none")]
+    pub email_from: Option<String>,
+    /// Envelope recipients.
+    #[serde(rename = "email.to", default, skip_serializing_if = "Vec::is_empty")]
+    pub email_to: Vec<String>,
+    /// Subject line, when the mail server logs it.
+    #[serde(rename = "email.subject", default, skip_serializing_if = "Option::is_none")]
+    pub email_subject: Option<String>,
+    /// The Message-ID header.
+    #[serde(rename = "email.message_id", default, skip_serializing_if = "Option::is_none")]
+    pub email_message_id: Option<String>,
+    /// The mail server's queue id.
+    #[serde(rename = "email.queue_id", default, skip_serializing_if = "Option::is_none")]
+    pub email_queue_id: Option<String>,
+    /// Message size in bytes.
+    #[serde(rename = "email.size", default, skip_serializing_if = "Option::is_none")]
+    pub email_size: Option<u64>,
+    /// The next hop the mail was handed to.
+    #[serde(rename = "email.relay", default, skip_serializing_if = "Option::is_none")]
+    pub email_relay: Option<String>,
+    /// Product that wrote the log (`squid`, `openssh`, `postfix`).
+    #[serde(rename = "observer.product")]
+    pub observer_product: String,
+    /// Parser that read it (the `--format` name).
+    #[serde(rename = "log.format")]
+    pub log_format: String,
+    /// The configured source it was read from.
+    #[serde(rename = "log.source", default, skip_serializing_if = "Option::is_none")]
+    pub log_source: Option<String>,
+    /// Byte offset of the (first) line in the source.
+    #[serde(rename = "log.offset", default, skip_serializing_if = "Option::is_none")]
+    pub log_offset: Option<u64>,
+    /// The original log line(s), kept as evidence. Several lines (a Postfix
+    /// message) are joined with `\n`.
+    pub message: String,
+}
+
+impl Event {
+    /// A new event with the required fields and every optional field empty.
+    pub fn new(
+        timestamp: DateTime<Utc>,
+        kind: EventKind,
+        action: impl Into<String>,
+        outcome: Outcome,
+        observer_product: impl Into<String>,
+        log_format: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Event {
+            timestamp,
+            id: String::new(),
+            kind,
+            action: action.into(),
+            outcome,
+            reason: None,
+            duration_ms: None,
+            tenant: String::new(),
+            source_ip: None,
+            source_port: None,
+            user_name: None,
+            host_name: None,
+            url_full: None,
+            url_domain: None,
+            search_query: None,
+            http_method: None,
+            http_status: None,
+            http_bytes: None,
+            http_mime_type: None,
+            filter_category: None,
+            email_from: None,
+            email_to: Vec::new(),
+            email_subject: None,
+            email_message_id: None,
+            email_queue_id: None,
+            email_size: None,
+            email_relay: None,
+            observer_product: observer_product.into(),
+            log_format: log_format.into(),
+            log_source: None,
+            log_offset: None,
+            message: message.into(),
+        }
+    }
+
+    /// The deterministic id of the event read from `source` at byte `offset`
+    /// whose raw text is `raw`: 32 hex digits of SHA-256 over the three.
+    /// Reading the same line again after a restart yields the same id.
+    pub fn derive_id(tenant: &str, source: &str, offset: u64, raw: &[u8]) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(tenant.as_bytes());
+        hasher.update([0]);
+        hasher.update(source.as_bytes());
+        hasher.update([0]);
+        hasher.update(offset.to_be_bytes());
+        hasher.update(raw);
+        hex(&hasher.finalize()[..16])
+    }
+
+    /// The Kafka message key: `tenant/user`, falling back to the source
+    /// address, so one user's events stay in order on one partition.
+    pub fn partition_key(&self) -> String {
+        let who = self
+            .user_name
+            .as_deref()
+            .or(self.source_ip.as_deref())
+            .unwrap_or("");
+        format!("{}/{}", self.tenant, who)
+    }
+
+    /// Serialises to the wire format (one JSON object).
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an Event always serialises")
+    }
+
+    /// Parses the wire format.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, serde_json::Error> {
+        serde_json::from_slice(bytes)
+    }
+}
+
+/// Lower-case hex of `bytes`.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[(b >> 4) as usize] as char);
+        out.push(DIGITS[(b & 15) as usize] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn wire_format_uses_dotted_names_and_omits_empty_fields() {
+        let mut e = Event::new(
+            Utc.with_ymd_and_hms(2026, 3, 4, 10, 42, 0).unwrap(),
+            EventKind::Proxy,
+            "blocked",
+            Outcome::Failure,
+            "squid",
+            "squid",
+            "raw line",
+        );
+        e.url_domain = Some("example.com".into());
+        let v: serde_json::Value = serde_json::from_slice(&e.to_json()).unwrap();
+        assert_eq!(v["@timestamp"], "2026-03-04T10:42:00Z");
+        assert_eq!(v["event.kind"], "proxy");
+        assert_eq!(v["event.outcome"], "failure");
+        assert_eq!(v["url.domain"], "example.com");
+        assert!(v.get("email.to").is_none());
+        assert!(v.get("user.name").is_none());
+        assert_eq!(Event::from_json(&e.to_json()).unwrap(), e);
+    }
+
+    #[test]
+    fn ids_are_deterministic_and_distinguish_offsets() {
+        let a = Event::derive_id("t", "proxy", 10, b"line");
+        assert_eq!(a, Event::derive_id("t", "proxy", 10, b"line"));
+        assert_ne!(a, Event::derive_id("t", "proxy", 11, b"line"));
+        assert_eq!(a.len(), 32);
+    }
+}

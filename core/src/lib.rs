@@ -1,0 +1,17 @@
+//! Vigil's shared crate: the normalised event, the configuration file, the
+//! transport interface between components, dead-letter records and metrics.
+//!
+//! Every other crate depends on this one and on nothing of each other's, so the
+//! contracts written here are the ones the pipeline relies on.
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod deadletter;
+pub mod event;
+pub mod metrics;
+pub mod shutdown;
+pub mod transport;
+
+pub use config::Config;
+pub use deadletter::DeadLetter;
+pub use event::{Event, EventKind, Outcome};
