@@ -1,1 +1,130 @@
-fn main() {}
+//! `vigil`: one binary, services chosen by subcommand.
+
+mod metrics_http;
+mod parse_cmd;
+mod search_cmd;
+mod signals;
+mod wiring;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Vigil: safeguarding log pipeline for schools.
+#[derive(Parser)]
+#[command(name = "vigil", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every component in one process (embedded transport unless the config names Kafka brokers).
+    Run {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// Read every source to its end, flush, commit, send, exit (backfill).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Read sources and produce events to Kafka.
+    Ingest {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// Read every source to its end, then exit.
+        #[arg(long)]
+        once: bool,
+    },
+    /// Consume events from Kafka into the search index.
+    Index {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+    },
+    /// Consume events from Kafka, raise alerts and email them.
+    Alert {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+    },
+    /// Search the index; prints matching events as JSON lines, newest first.
+    Search {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// Only events at or after this time (RFC 3339, or a date YYYY-MM-DD).
+        #[arg(long)]
+        from: Option<String>,
+        /// Only events before this time (RFC 3339, or a date YYYY-MM-DD).
+        #[arg(long)]
+        to: Option<String>,
+        /// At most this many events.
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Only this tenant's events (default: every tenant in the data folder).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The query: `field:value`, "phrases", AND/OR/NOT, ranges `[a TO b]`.
+        query: String,
+    },
+    /// Parse a log file (or stdin) and print each event as a JSON line.
+    Parse {
+        /// The log format (`squid`, `sshd`, `postfix`, `auto`).
+        #[arg(long)]
+        format: String,
+        /// Lines longer than this many bytes are rejected.
+        #[arg(long, default_value_t = 64 * 1024)]
+        max_line_bytes: usize,
+        /// The file to read; standard input when absent.
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stderr (stdout carries `parse` and `search` output); the level
+/// comes from `RUST_LOG`, default `info`.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Run { config, once } => wiring::run_all(&load(&config)?, once).await,
+        Command::Ingest { config, once } => wiring::run_ingest(&load(&config)?, once).await,
+        Command::Index { config } => wiring::run_indexer(&load(&config)?).await,
+        Command::Alert { config } => wiring::run_alerter(&load(&config)?).await,
+        Command::Search { config, from, to, limit, tenant, query } => {
+            let config = load(&config)?;
+            search_cmd::search(&config, from.as_deref(), to.as_deref(), limit, tenant, &query)
+        }
+        Command::Parse { format, max_line_bytes, file } => parse_cmd::parse(&format, max_line_bytes, file.as_deref()),
+    }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<vigil_core::Config> {
+    Ok(vigil_core::Config::from_file(path).context("cannot start")?)
+}

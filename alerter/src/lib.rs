@@ -1,1 +1,46 @@
-//! placeholder
+//! Vigil's alerter: reads events, matches the safeguarding keyword rules of
+//! `[[alerter.rules]]`, throttles repeats per (rule, user), emails the DSL or
+//! the ICT manager, and publishes each alert to the alerts topic.
+//!
+//! - [`matcher`]: phrases on word boundaries in `search.query`, `url.full`
+//!   and `email.subject`.
+//! - [`alert`]: the alert record and its deterministic id.
+//! - [`throttle`]: per-(rule, user) windows in event time.
+//! - [`email`], [`mailer`], [`notifier`]: rendering and delivering emails.
+//! - [`state`]: what survives a restart (throttle, emailed alert ids).
+//! - [`pipeline`]: the consume → alert → email → publish → commit loop.
+#![deny(missing_docs)]
+
+pub mod alert;
+pub mod email;
+pub mod error;
+pub mod mailer;
+pub mod matcher;
+pub mod notifier;
+pub mod pipeline;
+pub mod state;
+pub mod throttle;
+
+pub use alert::Alert;
+pub use error::AlerterError;
+pub use notifier::RetryPolicy;
+pub use pipeline::Alerter;
+
+use vigil_core::shutdown::Shutdown;
+use vigil_core::transport::Transport;
+use vigil_core::Config;
+
+/// Runs the alerter until `shutdown` says to stop (see [`Alerter::run`]).
+/// Returns an error when the configuration, the state files, the transport or
+/// an email fails; see [`pipeline`] for what happens to unsent alerts.
+pub async fn run(config: &Config, transport: &dyn Transport, shutdown: Shutdown) -> Result<(), AlerterError> {
+    tracing::info!("{}", describe_delivery(config));
+    Alerter::new(config)?.run(transport, shutdown).await
+}
+
+/// One line saying where alert emails go, for the start-up log, e.g.
+/// "alert emails are written as .eml files to /x/outbox (no SMTP server
+/// configured)".
+pub fn describe_delivery(config: &Config) -> String {
+    mailer::describe(config)
+}

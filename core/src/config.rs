@@ -89,6 +89,12 @@ pub struct KafkaConfig {
     /// `<prefix>deadletter`.
     #[serde(default = "default_topic_prefix")]
     pub topic_prefix: String,
+    /// Partitions of topics Vigil creates (existing topics are left alone).
+    #[serde(default = "default_topic_partitions")]
+    pub topic_partitions: i32,
+    /// Replication factor of topics Vigil creates.
+    #[serde(default = "default_topic_replication")]
+    pub topic_replication: i32,
     /// `security.protocol` (`plaintext`, `ssl`, `sasl_plaintext`, `sasl_ssl`).
     #[serde(default)]
     pub security_protocol: Option<String>,
@@ -108,6 +114,12 @@ pub struct KafkaConfig {
 
 fn default_topic_prefix() -> String {
     "vigil.".to_string()
+}
+fn default_topic_partitions() -> i32 {
+    6
+}
+fn default_topic_replication() -> i32 {
+    1
 }
 
 /// Where a source reads from.
@@ -417,8 +429,8 @@ impl Config {
     /// Reads and validates a configuration file; relative paths in it are
     /// resolved against the file's folder.
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         let base = path.parent().unwrap_or(Path::new("."));
         Config::from_toml(&text, &path.display().to_string(), base)
     }

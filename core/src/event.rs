@@ -234,11 +234,7 @@ impl Event {
     /// The Kafka message key: `tenant/user`, falling back to the source
     /// address, so one user's events stay in order on one partition.
     pub fn partition_key(&self) -> String {
-        let who = self
-            .user_name
-            .as_deref()
-            .or(self.source_ip.as_deref())
-            .unwrap_or("");
+        let who = self.user_name.as_deref().or(self.source_ip.as_deref()).unwrap_or("");
         format!("{}/{}", self.tenant, who)
     }
 

@@ -8,6 +8,7 @@
 pub mod config;
 pub mod deadletter;
 pub mod event;
+pub mod fsutil;
 pub mod metrics;
 pub mod shutdown;
 pub mod transport;

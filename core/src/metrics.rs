@@ -4,9 +4,7 @@
 //! ([`render`]). Names follow Prometheus conventions: `vigil_` prefix,
 //! `_total` for counters, base units (seconds, bytes).
 
-use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
-};
+use prometheus::{Encoder, Histogram, HistogramOpts, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
 use std::sync::LazyLock;
 
 /// The registry all of Vigil's metrics live in.
@@ -41,7 +39,11 @@ pub static EVENTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
 
 /// Lines sent to the dead-letter topic, by source.
 pub static DEAD_LETTERED: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    counter("vigil_deadletter_total", "Lines no parser accepted, sent to the dead-letter topic, by source.", &["source"])
+    counter(
+        "vigil_deadletter_total",
+        "Lines no parser accepted, sent to the dead-letter topic, by source.",
+        &["source"],
+    )
 });
 
 /// Documents added to the search index, by tenant.
@@ -65,12 +67,20 @@ pub static ALERTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
 
 /// Rule matches suppressed by the per-(rule, user) throttle.
 pub static ALERTS_THROTTLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    counter("vigil_alerts_throttled_total", "Rule matches not emailed because of the throttle window, by rule.", &["rule"])
+    counter(
+        "vigil_alerts_throttled_total",
+        "Rule matches not emailed because of the throttle window, by rule.",
+        &["rule"],
+    )
 });
 
 /// Alert emails handed to the SMTP server or written to the outbox, by role.
 pub static EMAILS_SENT: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    counter("vigil_emails_sent_total", "Alert emails delivered (SMTP accepted or .eml written), by recipient role.", &["role"])
+    counter(
+        "vigil_emails_sent_total",
+        "Alert emails delivered (SMTP accepted or .eml written), by recipient role.",
+        &["role"],
+    )
 });
 
 /// Alert emails that could not be delivered, by role.

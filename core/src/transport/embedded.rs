@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
 
+/// Bits of an offset below the run's epoch (see [`EmbeddedTransport::open`]).
+const EPOCH_SHIFT: u32 = 40;
+
 /// In-process transport; cheap to clone.
 #[derive(Clone)]
 pub struct EmbeddedTransport {
@@ -81,25 +84,70 @@ impl LogState {
 impl EmbeddedTransport {
     /// A transport holding at most `capacity` uncommitted records per topic,
     /// writing dead letters to `dead_letter_path` (created on first use).
-    pub fn new(capacity: usize, dead_letter_path: &Path) -> Self {
+    /// `groups` are the consumer groups that must acknowledge each record of
+    /// their topic; they are registered now, so nothing produced before a
+    /// consumer joins is lost. Groups may also join later with
+    /// [`Transport::consumer`].
+    pub fn new(capacity: usize, dead_letter_path: &Path, groups: &[(Topic, &str)]) -> Self {
+        Self::starting_at(0, capacity, dead_letter_path, groups)
+    }
+
+    /// The transport of a process whose state lives in `data_dir`: dead
+    /// letters go to `<data_dir>/deadletter.jsonl`, and offsets start above
+    /// every offset an earlier run handed out, so positions that consumers
+    /// stored with their data (the indexer's commits) stay meaningful across
+    /// restarts. Each run takes the next epoch from `<data_dir>/embedded/epoch`
+    /// and numbers its records `epoch << 40 | sequence`.
+    pub fn open(data_dir: &Path, capacity: usize, groups: &[(Topic, &str)]) -> std::io::Result<Self> {
+        let epoch_path = data_dir.join("embedded").join("epoch");
+        let previous = match std::fs::read_to_string(&epoch_path) {
+            Ok(text) => text.trim().parse::<i64>().map_err(|e| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("{} is damaged: {e}", epoch_path.display()),
+                )
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+            Err(e) => return Err(e),
+        };
+        let epoch = previous + 1;
+        crate::fsutil::write_atomic(&epoch_path, epoch.to_string().as_bytes())?;
+        Ok(Self::starting_at(epoch << EPOCH_SHIFT, capacity, &data_dir.join("deadletter.jsonl"), groups))
+    }
+
+    fn starting_at(first_offset: i64, capacity: usize, dead_letter_path: &Path, groups: &[(Topic, &str)]) -> Self {
         let topics = Topic::ALL
             .iter()
             .map(|&t| {
                 let log = TopicLog {
                     capacity: capacity.max(1),
-                    state: Mutex::new(LogState::default()),
+                    state: Mutex::new(LogState { base: first_offset, ..LogState::default() }),
                     changed: Notify::new(),
-                    committed: watch::channel(0).0,
+                    committed: watch::channel(first_offset).0,
                 };
                 (t, Arc::new(log))
             })
             .collect();
-        EmbeddedTransport {
+        let transport = EmbeddedTransport {
             inner: Arc::new(Inner {
                 topics,
                 dead_letters: Mutex::new(DeadLetterFile { path: dead_letter_path.to_path_buf(), file: None }),
             }),
+        };
+        for &(topic, group) in groups {
+            transport.join(topic, group);
         }
+        transport
+    }
+
+    /// Registers `group` on `topic` (if new) and rewinds its cursor to its
+    /// committed position.
+    fn join(&self, topic: Topic, group: &str) {
+        let log = self.log(topic);
+        let mut state = log.state.lock().expect("topic lock");
+        let start = state.base;
+        let g = state.groups.entry(group.to_string()).or_insert(GroupState { committed: start, cursor: start });
+        g.cursor = g.committed;
     }
 
     fn log(&self, topic: Topic) -> Arc<TopicLog> {
@@ -176,14 +224,8 @@ impl Transport for EmbeddedTransport {
     }
 
     async fn consumer(&self, topic: Topic, group: &str) -> Result<Box<dyn Consumer>, TransportError> {
-        let log = self.log(topic);
-        {
-            let mut state = log.state.lock().expect("topic lock");
-            let start = state.base;
-            let g = state.groups.entry(group.to_string()).or_insert(GroupState { committed: start, cursor: start });
-            g.cursor = g.committed;
-        }
-        Ok(Box::new(EmbeddedConsumer { log, group: group.to_string() }))
+        self.join(topic, group);
+        Ok(Box::new(EmbeddedConsumer { log: self.log(topic), group: group.to_string() }))
     }
 }
 
@@ -254,7 +296,7 @@ mod tests {
 
     fn transport() -> (EmbeddedTransport, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        (EmbeddedTransport::new(4, &dir.path().join("dl.jsonl")), dir)
+        (EmbeddedTransport::new(4, &dir.path().join("dl.jsonl"), &[]), dir)
     }
 
     #[tokio::test]
@@ -267,7 +309,10 @@ mod tests {
         assert_eq!(batch.len(), 1);
         indexer.commit(&Positions::from([(0, 1)])).await.unwrap();
         tokio::pin!(delivery);
-        assert!(tokio::time::timeout(Duration::from_millis(50), &mut delivery).await.is_err(), "alerter has not committed");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), &mut delivery).await.is_err(),
+            "alerter has not committed"
+        );
         assert_eq!(alerter.poll(10, Duration::from_secs(1)).await.unwrap()[0].payload, b"one");
         alerter.commit(&Positions::from([(0, 1)])).await.unwrap();
         delivery.await.unwrap();
@@ -303,6 +348,28 @@ mod tests {
         let mut again = t.consumer(Topic::Events, "g").await.unwrap();
         let batch = again.poll(10, Duration::from_secs(1)).await.unwrap();
         assert_eq!(batch.iter().map(|r| r.offset).collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[tokio::test]
+    async fn records_wait_for_a_registered_group_that_has_not_connected_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = EmbeddedTransport::new(4, &dir.path().join("dl"), &[(Topic::Events, "late")]);
+        let _pending = t.producer().send(Topic::Events, b"", b"early".to_vec()).await.unwrap();
+        let mut late = t.consumer(Topic::Events, "late").await.unwrap();
+        assert_eq!(late.poll(10, Duration::from_secs(1)).await.unwrap()[0].payload, b"early");
+    }
+
+    #[tokio::test]
+    async fn offsets_of_a_later_run_are_above_every_earlier_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut last_offsets = Vec::new();
+        for _ in 0..2 {
+            let t = EmbeddedTransport::open(dir.path(), 4, &[(Topic::Events, "g")]).unwrap();
+            let mut c = t.consumer(Topic::Events, "g").await.unwrap();
+            let _pending = t.producer().send(Topic::Events, b"", b"x".to_vec()).await.unwrap();
+            last_offsets.push(c.poll(1, Duration::from_secs(1)).await.unwrap()[0].offset);
+        }
+        assert!(last_offsets[1] > last_offsets[0], "{last_offsets:?}");
     }
 
     #[tokio::test]

@@ -1,0 +1,138 @@
+//! The alert: what a rule match becomes, on the alerts topic and in emails.
+
+use crate::matcher::{Field, RuleMatch};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use vigil_core::config::{Role, RuleConfig, Severity};
+use vigil_core::event::hex;
+use vigil_core::Event;
+
+/// One raised alert. On the wire a flat JSON object with dotted names, like
+/// the event it came from; the event's fields keep their names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Deterministic id (see [`Alert::derive_id`]).
+    #[serde(rename = "alert.id")]
+    pub id: String,
+    /// When the matching event happened.
+    #[serde(rename = "@timestamp")]
+    pub timestamp: DateTime<Utc>,
+    /// The rule that matched.
+    #[serde(rename = "rule.id")]
+    pub rule_id: String,
+    /// The rule's description, if it has one.
+    #[serde(rename = "rule.description", default, skip_serializing_if = "Option::is_none")]
+    pub rule_description: Option<String>,
+    /// Safeguarding or cyber category of the rule.
+    #[serde(rename = "alert.category")]
+    pub category: String,
+    /// Severity of the rule.
+    #[serde(rename = "alert.severity")]
+    pub severity: Severity,
+    /// Who is told.
+    #[serde(rename = "alert.role")]
+    pub role: Role,
+    /// The phrase that matched, as configured.
+    #[serde(rename = "alert.phrase")]
+    pub phrase: String,
+    /// The event field it matched in.
+    #[serde(rename = "alert.field")]
+    pub field: Field,
+    /// Matches of the same rule by the same user that were throttled since
+    /// the previous alert.
+    #[serde(rename = "alert.suppressed")]
+    pub suppressed: u64,
+    /// The school.
+    pub tenant: String,
+    /// The user the event is attributed to.
+    #[serde(rename = "user.name", default, skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// The client's address.
+    #[serde(rename = "source.ip", default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    /// The host that logged the event.
+    #[serde(rename = "host.name", default, skip_serializing_if = "Option::is_none")]
+    pub host_name: Option<String>,
+    /// The URL requested.
+    #[serde(rename = "url.full", default, skip_serializing_if = "Option::is_none")]
+    pub url_full: Option<String>,
+    /// The search terms.
+    #[serde(rename = "search.query", default, skip_serializing_if = "Option::is_none")]
+    pub search_query: Option<String>,
+    /// The mail subject.
+    #[serde(rename = "email.subject", default, skip_serializing_if = "Option::is_none")]
+    pub email_subject: Option<String>,
+    /// The id of the matching event.
+    #[serde(rename = "event.id")]
+    pub event_id: String,
+}
+
+impl Alert {
+    /// The alert for `event` matching `rule` as described by `found`, with
+    /// `suppressed` throttled matches before it.
+    pub fn new(rule: &RuleConfig, found: &RuleMatch, event: &Event, suppressed: u64) -> Alert {
+        Alert {
+            id: Alert::derive_id(&rule.id, &event.id),
+            timestamp: event.timestamp,
+            rule_id: rule.id.clone(),
+            rule_description: rule.description.clone(),
+            category: rule.category.clone(),
+            severity: rule.severity,
+            role: rule.notify,
+            phrase: found.phrase.clone(),
+            field: found.field,
+            suppressed,
+            tenant: event.tenant.clone(),
+            user_name: event.user_name.clone(),
+            source_ip: event.source_ip.clone(),
+            host_name: event.host_name.clone(),
+            url_full: event.url_full.clone(),
+            search_query: event.search_query.clone(),
+            email_subject: event.email_subject.clone(),
+            event_id: event.id.clone(),
+        }
+    }
+
+    /// 32 hex digits of SHA-256 over the rule id and the event id: the same
+    /// event matching the same rule always yields the same alert id, so a
+    /// replay after a restart is recognised.
+    pub fn derive_id(rule_id: &str, event_id: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(rule_id.as_bytes());
+        hasher.update([0]);
+        hasher.update(event_id.as_bytes());
+        hex(&hasher.finalize()[..16])
+    }
+
+    /// Who the alert is about: the user, else the source address.
+    pub fn who(&self) -> Option<&str> {
+        self.user_name.as_deref().or(self.source_ip.as_deref())
+    }
+
+    /// The alerts-topic key, `tenant/user` (or `tenant/ip`), as for events.
+    pub fn partition_key(&self) -> String {
+        format!("{}/{}", self.tenant, self.who().unwrap_or(""))
+    }
+
+    /// Serialises to the wire format (one JSON object).
+    pub fn to_json(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("an Alert always serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_depend_only_on_rule_and_event() {
+        let a = Alert::derive_id("self-harm", "e1");
+        assert_eq!(a, Alert::derive_id("self-harm", "e1"));
+        assert_ne!(a, Alert::derive_id("self-harm", "e2"));
+        assert_ne!(a, Alert::derive_id("weapons", "e1"));
+        // The separator keeps ("ab", "c") and ("a", "bc") apart.
+        assert_ne!(Alert::derive_id("ab", "c"), Alert::derive_id("a", "bc"));
+        assert_eq!(a.len(), 32);
+    }
+}

@@ -1,0 +1,29 @@
+//! The alerter's error type.
+
+use crate::mailer::EmailConfigError;
+use crate::matcher::MatcherError;
+use crate::notifier::NotifyError;
+use crate::state::StateError;
+use thiserror::Error;
+use vigil_core::transport::TransportError;
+
+/// Why the alerter stopped.
+#[derive(Debug, Error)]
+pub enum AlerterError {
+    /// The rules could not be compiled.
+    #[error(transparent)]
+    Matcher(#[from] MatcherError),
+    /// The `[email]` settings are unusable.
+    #[error(transparent)]
+    EmailConfig(#[from] EmailConfigError),
+    /// The state under `<data_dir>/alerter/` could not be read or written.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Reading events or publishing alerts failed.
+    #[error("the alerter lost its transport: {0}")]
+    Transport(#[from] TransportError),
+    /// An alert could not be emailed; its events are not committed, so it is
+    /// emailed when the alerter starts again.
+    #[error("{0}; the alerter stopped without committing, so the alert is emailed when it is restarted")]
+    Notify(#[from] NotifyError),
+}

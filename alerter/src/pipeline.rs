@@ -1,0 +1,181 @@
+//! The alerter's loop: consume events, match rules, throttle, email (then
+//! remember the alert id), publish, save the throttle state, commit — in that
+//! order, so that after a crash at any point a restart neither loses an alert
+//! nor emails one twice. A crash after saving the throttle state but before
+//! committing replays the batch: the events that raised alerts are recognised
+//! ([`Decision::Replayed`]); throttled ones are counted twice in the next
+//! alert's `alert.suppressed`.
+//!
+//! If an email cannot be delivered after its retries, the alerter stops with
+//! [`AlerterError::Notify`] without committing the batch: the process exits
+//! non-zero with the reason, and on restart the batch is read again and the
+//! unsent alert (only that one; sent ones are remembered) is emailed. With
+//! the embedded transport, uncommitted events also hold back the sources,
+//! so nothing is checkpointed past an alert that was never delivered.
+
+use crate::alert::Alert;
+use crate::error::AlerterError;
+use crate::matcher::Matcher;
+use crate::notifier::{Notified, Notifier, RetryPolicy};
+use crate::state::{SentLog, StateStore};
+use crate::throttle::{Decision, Throttle, ThrottleKey, KEEP_WINDOWS};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+use vigil_core::config::RuleConfig;
+use vigil_core::metrics::{ALERTS, ALERTS_THROTTLED, CONSUMER_LAG};
+use vigil_core::shutdown::{Phase, Shutdown};
+use vigil_core::transport::{advance, Positions, Producer, Record, Topic, Transport, ALERTER_GROUP};
+use vigil_core::{Config, Event};
+
+/// Records taken per poll.
+const MAX_BATCH: usize = 500;
+/// How long one poll waits for records; also how quickly a shutdown request
+/// is noticed while idle.
+const POLL_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// The alerter: rules, throttle and sent-alert state, and the notifier.
+#[derive(Debug)]
+pub struct Alerter {
+    rules: Vec<RuleConfig>,
+    matcher: Matcher,
+    throttle: Throttle,
+    sent: SentLog,
+    store: StateStore,
+    notifier: Notifier,
+    sent_retention: chrono::Duration,
+}
+
+impl Alerter {
+    /// An alerter for `config`, with its state loaded from
+    /// `<data_dir>/alerter/`.
+    pub fn new(config: &Config) -> Result<Alerter, AlerterError> {
+        let rules = config.alerter.rules.clone();
+        let matcher = Matcher::new(&rules)?;
+        let notifier = Notifier::from_config(config)?;
+        let store = StateStore::new(&config.data_dir.join("alerter"));
+        let mut throttle = Throttle::new(config.alerter.throttle_secs);
+        throttle.restore(store.load_throttle()?);
+        let sent = store.load_sent()?;
+        let window = chrono::Duration::try_seconds(i64::try_from(config.alerter.throttle_secs).unwrap_or(i64::MAX))
+            .unwrap_or(chrono::Duration::MAX);
+        let sent_retention = window.checked_mul(KEEP_WINDOWS).unwrap_or(chrono::Duration::MAX);
+        tracing::info!(
+            rules = rules.len(),
+            throttled_pairs = throttle.len(),
+            remembered_alerts = sent.len(),
+            "alerter ready"
+        );
+        Ok(Alerter { rules, matcher, throttle, sent, store, notifier, sent_retention })
+    }
+
+    /// The same alerter retrying failed emails as `retry` says.
+    pub fn with_retry(self, retry: RetryPolicy) -> Alerter {
+        Alerter { notifier: self.notifier.with_retry(retry), ..self }
+    }
+
+    /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
+    /// says to stop ([`Phase::Stop`]: after the current batch) or, in
+    /// [`Phase::Drain`], until no events are left.
+    pub async fn run(mut self, transport: &dyn Transport, shutdown: Shutdown) -> Result<(), AlerterError> {
+        let mut consumer = transport.consumer(Topic::Events, ALERTER_GROUP).await?;
+        let producer = transport.producer();
+        loop {
+            if shutdown.phase() == Phase::Stop {
+                return Ok(());
+            }
+            let records = consumer.poll(MAX_BATCH, POLL_TIMEOUT).await?;
+            let phase = shutdown.phase();
+            if !records.is_empty() {
+                let positions = self.process(&records, producer.as_ref()).await?;
+                consumer.commit(&positions).await?;
+            }
+            let lag = consumer.lag().await?;
+            if let Some(lag) = lag {
+                CONSUMER_LAG.with_label_values(&[ALERTER_GROUP]).set(i64::try_from(lag).unwrap_or(i64::MAX));
+            }
+            if records.is_empty() && phase == Phase::Drain && lag == Some(0) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Handles one batch; returns the positions to commit.
+    async fn process(&mut self, records: &[Record], producer: &dyn Producer) -> Result<Positions, AlerterError> {
+        let mut positions = Positions::new();
+        let mut alerts = Vec::new();
+        let mut newest: Option<DateTime<Utc>> = None;
+        for record in records {
+            advance(&mut positions, record);
+            match Event::from_json(&record.payload) {
+                Ok(event) => {
+                    newest = newest.max(Some(event.timestamp));
+                    alerts.extend(self.evaluate(&event));
+                }
+                Err(error) => tracing::warn!(
+                    partition = record.partition,
+                    offset = record.offset,
+                    %error,
+                    "skipping a record on the events topic that is not a valid event"
+                ),
+            }
+        }
+        let mut deliveries = Vec::with_capacity(alerts.len());
+        for alert in &alerts {
+            self.email(alert).await?;
+            deliveries.push(producer.send(Topic::Alerts, alert.partition_key().as_bytes(), alert.to_json()).await?);
+        }
+        for delivery in deliveries {
+            delivery.await?;
+        }
+        self.checkpoint(newest)?;
+        Ok(positions)
+    }
+
+    /// The alerts `event` raises after throttling.
+    fn evaluate(&mut self, event: &Event) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        for found in self.matcher.find(event) {
+            let rule = &self.rules[found.rule];
+            let who = event.user_name.as_deref().or(event.source_ip.as_deref()).unwrap_or("");
+            let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.clone(), who: who.to_string() };
+            match self.throttle.observe(key, &event.id, event.timestamp) {
+                Decision::Alert { suppressed } => {
+                    let alert = Alert::new(rule, &found, event, suppressed);
+                    ALERTS.with_label_values(&[alert.category.as_str(), alert.severity.as_str()]).inc();
+                    tracing::info!(alert = %alert.id, rule = %rule.id, severity = alert.severity.as_str(), "alert raised");
+                    tracing::debug!(alert = %alert.id, user = ?event.user_name, ip = ?event.source_ip, "alert subject");
+                    alerts.push(alert);
+                }
+                Decision::Suppress => ALERTS_THROTTLED.with_label_values(&[rule.id.as_str()]).inc(),
+                Decision::Replayed => tracing::debug!(rule = %rule.id, event = %event.id, "event already alerted on"),
+            }
+        }
+        alerts
+    }
+
+    /// Emails `alert` unless it was emailed before, and remembers that it was.
+    async fn email(&mut self, alert: &Alert) -> Result<(), AlerterError> {
+        if self.sent.contains(&alert.id) {
+            tracing::debug!(alert = %alert.id, "alert was emailed before; not sending it again");
+            return Ok(());
+        }
+        if self.notifier.notify(alert).await? == Notified::Sent {
+            self.sent.insert(&alert.id, alert.timestamp);
+            self.store.save_sent(&self.sent)?;
+        }
+        Ok(())
+    }
+
+    /// Saves the throttle state, pruning old entries. The pruning clock is
+    /// the newest event time, but never later than now (a bogus future
+    /// timestamp must not wipe the state).
+    fn checkpoint(&mut self, newest: Option<DateTime<Utc>>) -> Result<(), AlerterError> {
+        if let Some(newest) = newest {
+            let now = newest.min(Utc::now());
+            self.throttle.prune(now);
+            self.sent.prune(now, self.sent_retention);
+        }
+        self.store.save_throttle(&self.throttle.entries())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,248 @@
+//! The alerter end to end: events in over the embedded transport, alerts out
+//! as `.eml` files or through a real SMTP server process (`vigil-smtp-sink`).
+
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+use tempfile::TempDir;
+use vigil_alerter::{Alert, Alerter, AlerterError, RetryPolicy};
+use vigil_core::shutdown::{self, Phase};
+use vigil_core::transport::embedded::EmbeddedTransport;
+use vigil_core::transport::{Positions, Topic, Transport, ALERTER_GROUP};
+use vigil_core::{Config, Event, EventKind, Outcome};
+use vigil_testkit::{SinkOptions, SmtpSink, TestCert};
+
+const RULES: &str = r#"
+[alerter]
+throttle_secs = 600
+
+[[alerter.rules]]
+id = "self-harm"
+category = "self-harm"
+severity = "critical"
+notify = "dsl"
+phrases = ["how to self harm"]
+description = "Searches about hurting oneself"
+
+[[alerter.rules]]
+id = "weapons"
+category = "weapons"
+severity = "high"
+notify = "dsl"
+phrases = ["knife"]
+
+[[alerter.rules]]
+id = "bypass"
+category = "filter-bypass"
+severity = "low"
+notify = "ict"
+phrases = ["proxy bypass"]
+"#;
+
+/// A configuration in `dir` with the rules above, DSL mail to
+/// dsl@school.example and no ICT address; `email` adds to `[email]`.
+fn config(dir: &Path, email: &str) -> Config {
+    let text = format!("data_dir = \"var\"\n{RULES}\n[email]\nfrom = \"vigil@school.example\"\ndsl = [\"dsl@school.example\"]\n{email}\n");
+    Config::from_toml(&text, "test.toml", dir).unwrap()
+}
+
+fn at(minute: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 4, 10, minute, 0).unwrap()
+}
+
+fn event(id: &str, user: &str, minute: u32, set: impl FnOnce(&mut Event)) -> Vec<u8> {
+    let mut e = Event::new(at(minute), EventKind::Proxy, "allowed", Outcome::Success, "squid", "squid", "raw");
+    e.id = id.into();
+    e.tenant = "school-a".into();
+    e.user_name = Some(user.into());
+    e.source_ip = Some("10.0.0.7".into());
+    set(&mut e);
+    e.to_json()
+}
+
+/// The day's events: three emailed alerts (e1, e3, e6), one throttled match
+/// (e2), one alert for the ICT role that has no address (e5), a near miss
+/// (e4) and a record that is not an event.
+fn events() -> Vec<Vec<u8>> {
+    vec![
+        event("e1", "pupil1", 0, |e| e.search_query = Some("How to SELF-HARM <script>x</script>".into())),
+        event("e2", "pupil1", 5, |e| e.url_full = Some("http://x.example/how-to-self-harm".into())),
+        event("e3", "pupil2", 6, |e| e.email_subject = Some("Bring a KNIFE\r\nBcc: x@evil.example".into())),
+        b"this is not an event".to_vec(),
+        event("e4", "pupil3", 7, |e| e.search_query = Some("knives and knifeless".into())),
+        event("e5", "pupil3", 7, |e| e.url_full = Some("http://x.example/proxy-bypass".into())),
+        event("e6", "pupil1", 30, |e| e.search_query = Some("how to self harm".into())),
+    ]
+}
+
+fn emailed_ids() -> BTreeSet<String> {
+    [("self-harm", "e1"), ("weapons", "e3"), ("self-harm", "e6")].iter().map(|(r, e)| Alert::derive_id(r, e)).collect()
+}
+
+/// Runs `alerter` in Drain mode over a fresh embedded transport holding
+/// `events`, as a restarted process would see them; returns its result and
+/// the alerts it published.
+async fn run_over(alerter: Alerter, events: &[Vec<u8>]) -> (Result<(), AlerterError>, Vec<Alert>) {
+    let dir = tempfile::tempdir().unwrap();
+    let groups = [(Topic::Events, ALERTER_GROUP), (Topic::Alerts, "test")];
+    let transport = EmbeddedTransport::new(1000, &dir.path().join("dl.jsonl"), &groups);
+    let mut alerts_topic = transport.consumer(Topic::Alerts, "test").await.unwrap();
+    for payload in events {
+        let _pending = transport.producer().send(Topic::Events, b"k", payload.clone()).await.unwrap();
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let collector = tokio::spawn(async move {
+        loop {
+            for record in alerts_topic.poll(100, Duration::from_millis(20)).await.unwrap() {
+                tx.send(serde_json::from_slice::<Alert>(&record.payload).unwrap()).unwrap();
+                alerts_topic.commit(&Positions::from([(0, record.offset + 1)])).await.unwrap();
+            }
+        }
+    });
+    let (trigger, shutdown) = shutdown::channel();
+    trigger.set(Phase::Drain);
+    let result = alerter.run(&transport, shutdown).await;
+    collector.abort();
+    let mut alerts = Vec::new();
+    while let Ok(alert) = rx.try_recv() {
+        alerts.push(alert);
+    }
+    (result, alerts)
+}
+
+fn outbox_ids(config: &Config) -> BTreeSet<String> {
+    match std::fs::read_dir(config.outbox_dir()) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter_map(|n| n.strip_suffix(".eml").map(str::to_string))
+            .collect(),
+        Err(_) => BTreeSet::new(),
+    }
+}
+
+#[tokio::test]
+async fn drain_writes_one_eml_per_alert_and_publishes_every_alert() {
+    let dir = TempDir::new().unwrap();
+    let config = config(dir.path(), "");
+    assert!(vigil_alerter::describe_delivery(&config).contains(&config.outbox_dir().display().to_string()));
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap(), &events()).await;
+    result.unwrap();
+
+    assert_eq!(outbox_ids(&config), emailed_ids());
+    let published: Vec<(&str, &str, u64)> =
+        alerts.iter().map(|a| (a.rule_id.as_str(), a.event_id.as_str(), a.suppressed)).collect();
+    assert_eq!(published, [("self-harm", "e1", 0), ("weapons", "e3", 0), ("bypass", "e5", 0), ("self-harm", "e6", 1)]);
+    assert_eq!(alerts[0].field.as_str(), "search.query");
+    assert_eq!(alerts[1].field.as_str(), "email.subject");
+
+    let id = Alert::derive_id("weapons", "e3");
+    let eml = std::fs::read_to_string(config.outbox_dir().join(format!("{id}.eml"))).unwrap();
+    let head = eml.split("\r\n\r\n").next().unwrap();
+    assert!(head.contains("Subject: [Vigil] HIGH weapons: pupil2\r\n"), "{head}");
+    assert!(head.contains(&format!("Message-ID: <{id}@vigil>")), "{head}");
+    assert!(head.contains("To: dsl@school.example"), "{head}");
+    assert!(!head.contains("evil.example"), "{head}");
+}
+
+#[tokio::test]
+async fn restart_replaying_the_same_events_emails_nothing_twice() {
+    let dir = TempDir::new().unwrap();
+    let config = config(dir.path(), "");
+    run_over(Alerter::new(&config).unwrap(), &events()).await.0.unwrap();
+    std::fs::remove_dir_all(config.outbox_dir()).unwrap();
+
+    // A restart after everything was saved: the events that alerted are recognised.
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap(), &events()).await;
+    result.unwrap();
+    assert!(alerts.is_empty(), "{alerts:?}");
+    assert!(outbox_ids(&config).is_empty());
+
+    // A crash after emailing but before the throttle state was saved: the
+    // alerts are raised and published again with the same ids, not emailed.
+    std::fs::remove_file(config.data_dir.join("alerter/throttle.json")).unwrap();
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap(), &events()).await;
+    result.unwrap();
+    let republished: BTreeSet<String> = alerts.iter().filter(|a| a.rule_id != "bypass").map(|a| a.id.clone()).collect();
+    assert_eq!(republished, emailed_ids());
+    assert!(outbox_ids(&config).is_empty());
+}
+
+fn smtp_section(port: u16, security: &str, extra: &str) -> String {
+    format!("[email.smtp]\nhost = \"localhost\"\nport = {port}\nsecurity = \"{security}\"\ntimeout_secs = 10\n{extra}")
+}
+
+#[tokio::test]
+async fn starttls_with_auth_delivers_to_a_real_smtp_server() {
+    let cert = TestCert::localhost().unwrap();
+    let sink = SmtpSink::start(&SinkOptions {
+        tls: Some((cert.cert.clone(), cert.key.clone())),
+        auth: Some(("vigil".into(), "s3cret".into())),
+    })
+    .unwrap();
+    std::env::set_var("VIGIL_TEST_SMTP_PASSWORD_GOOD", "s3cret");
+    let dir = TempDir::new().unwrap();
+    let extra = format!(
+        "username = \"vigil\"\npassword_env = \"VIGIL_TEST_SMTP_PASSWORD_GOOD\"\nca_file = \"{}\"\n",
+        cert.cert.display()
+    );
+    let config = config(dir.path(), &smtp_section(sink.port(), "starttls", &extra));
+    assert!(vigil_alerter::describe_delivery(&config).contains("STARTTLS"));
+    run_over(Alerter::new(&config).unwrap(), &events()).await.0.unwrap();
+
+    let received = sink.wait_for(3, Duration::from_secs(10)).unwrap();
+    assert_eq!(received.len(), 3);
+    for message in &received {
+        assert!(message.envelope.tls, "the session was not upgraded with STARTTLS");
+        assert_eq!(message.envelope.auth_user.as_deref(), Some("vigil"));
+        assert_eq!(message.envelope.mail_from, "vigil@school.example");
+        assert_eq!(message.envelope.rcpt_to, ["dsl@school.example"]);
+    }
+    let ids: BTreeSet<String> = received
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap().trim_matches(['<', '>']).trim_end_matches("@vigil").to_string())
+        .collect();
+    assert_eq!(ids, emailed_ids());
+}
+
+#[tokio::test]
+async fn a_wrong_password_stops_the_alerter_with_a_clear_error() {
+    let sink = SmtpSink::start(&SinkOptions { tls: None, auth: Some(("vigil".into(), "s3cret".into())) }).unwrap();
+    std::env::set_var("VIGIL_TEST_SMTP_PASSWORD_BAD", "guess");
+    let dir = TempDir::new().unwrap();
+    let extra = "username = \"vigil\"\npassword_env = \"VIGIL_TEST_SMTP_PASSWORD_BAD\"\n";
+    let config = config(dir.path(), &smtp_section(sink.port(), "plain", extra));
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap(), &events()).await;
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("535") && message.contains("login was refused"), "{message}");
+    assert!(message.contains("after 1 attempt"), "a refused login is not retried: {message}");
+    assert!(alerts.is_empty(), "nothing is published before its email is delivered");
+    assert!(sink.messages().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn an_unreachable_server_fails_the_run_and_the_alerts_are_sent_after_restart() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = TempDir::new().unwrap();
+    let down = config(dir.path(), &smtp_section(port, "plain", ""));
+    let retry = RetryPolicy { attempts: 2, first_delay: Duration::from_millis(10) };
+    let (result, _) = run_over(Alerter::new(&down).unwrap().with_retry(retry), &events()).await;
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("after 2 attempt") && message.contains("restarted"), "{message}");
+
+    let sink = SmtpSink::start(&SinkOptions::default()).unwrap();
+    let up = config(dir.path(), &smtp_section(sink.port(), "plain", ""));
+    run_over(Alerter::new(&up).unwrap(), &events()).await.0.unwrap();
+    let received = sink.wait_for(3, Duration::from_secs(10)).unwrap();
+    assert_eq!(received.len(), 3);
+    assert!(received.iter().all(|m| !m.envelope.tls && m.envelope.auth_user.is_none()));
+}
+
+#[tokio::test]
+async fn missing_password_variable_is_reported_at_start() {
+    let dir = TempDir::new().unwrap();
+    let extra = "username = \"vigil\"\npassword_env = \"VIGIL_TEST_SMTP_PASSWORD_UNSET\"\n";
+    let config = config(dir.path(), &smtp_section(25, "starttls", extra));
+    let message = Alerter::new(&config).unwrap_err().to_string();
+    assert!(message.contains("VIGIL_TEST_SMTP_PASSWORD_UNSET"), "{message}");
+}

@@ -1,0 +1,106 @@
+//! The idempotent producer shared by a process's components.
+
+use super::client::{blocking, ClientSettings, REQUEST_TIMEOUT};
+use super::context::{BrokerHealth, ProducerContext};
+use super::{kafka_error, TopicNames};
+use crate::transport::{Delivery, Producer, Topic, TransportError};
+use async_trait::async_trait;
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer as _};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::util::Timeout;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+/// First wait before retrying a record the full local queue refused.
+const QUEUE_FULL_BACKOFF_MIN: Duration = Duration::from_millis(1);
+/// Longest wait between retries while the local queue stays full.
+const QUEUE_FULL_BACKOFF_MAX: Duration = Duration::from_millis(50);
+/// How long one metadata request of the start-up check may take; the check
+/// repeats it until [`REQUEST_TIMEOUT`] has passed.
+const PROBE_ATTEMPT: Duration = Duration::from_secs(1);
+
+/// [`Producer`] over an rdkafka [`FutureProducer`] (whose own thread serves
+/// delivery reports).
+pub(super) struct KafkaProducer {
+    producer: FutureProducer<ProducerContext>,
+    topics: TopicNames,
+}
+
+impl KafkaProducer {
+    /// Creates the producer and checks that the brokers answer.
+    pub(super) async fn connect(settings: &ClientSettings, topics: TopicNames) -> Result<Self, TransportError> {
+        let context = ProducerContext::default();
+        let health = context.health();
+        let producer: FutureProducer<ProducerContext> = settings
+            .producer_config()
+            .create_with_context(context)
+            .map_err(|e| TransportError::Kafka(format!("invalid Kafka client settings: {e}")))?;
+        check_reachable(&producer, settings.brokers(), &health).await?;
+        Ok(KafkaProducer { producer, topics })
+    }
+}
+
+/// Repeats a metadata request until one is answered, every broker is known
+/// to be down, or [`REQUEST_TIMEOUT`] has passed.
+async fn check_reachable(
+    producer: &FutureProducer<ProducerContext>,
+    brokers: &str,
+    health: &Mutex<BrokerHealth>,
+) -> Result<(), TransportError> {
+    let deadline = Instant::now() + REQUEST_TIMEOUT;
+    loop {
+        let client = producer.clone();
+        let attempt = blocking(move || Ok(client.client().fetch_metadata(None, PROBE_ATTEMPT).map(drop))).await?;
+        let Err(error) = attempt else { return Ok(()) };
+        let health = health.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if health.all_down || Instant::now() >= deadline {
+            let reason = health.last_error.unwrap_or_else(|| {
+                format!("no broker answered a metadata request within {REQUEST_TIMEOUT:?} ({error})")
+            });
+            return Err(TransportError::Unreachable { brokers: brokers.to_string(), reason });
+        }
+    }
+}
+
+#[async_trait]
+impl Producer for KafkaProducer {
+    async fn send(&self, topic: Topic, key: &[u8], payload: Vec<u8>) -> Result<Delivery, TransportError> {
+        let topic = self.topics.name(topic);
+        let mut backoff = QUEUE_FULL_BACKOFF_MIN;
+        loop {
+            let record = FutureRecord::to(topic).key(key).payload(&payload);
+            let error = match self.producer.send_result(record) {
+                Ok(delivery) => return Ok(Box::pin(acknowledged(delivery))),
+                Err((error, _record)) => error,
+            };
+            if !matches!(error, KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull)) {
+                return Err(TransportError::Kafka(format!("cannot queue a record for topic {topic}: {error}")));
+            }
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(QUEUE_FULL_BACKOFF_MAX);
+        }
+    }
+
+    async fn flush(&self, timeout: Duration) -> Result<(), TransportError> {
+        let producer = self.producer.clone();
+        blocking(move || {
+            producer.flush(Timeout::After(timeout)).map_err(|e| match e {
+                KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut) => TransportError::Timeout(timeout),
+                e => kafka_error(e),
+            })
+        })
+        .await
+    }
+}
+
+/// Resolves once the brokers have acknowledged the record.
+async fn acknowledged(delivery: DeliveryFuture) -> Result<(), TransportError> {
+    match delivery.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((error, _record))) => {
+            Err(TransportError::Kafka(format!("the brokers did not acknowledge a record: {error}")))
+        }
+        Err(_canceled) => Err(TransportError::Closed),
+    }
+}

@@ -1,0 +1,130 @@
+//! Parsing throughput per format, in lines per second, on generated lines
+//! shaped like a school's real logs.
+//!
+//! Run: `cargo bench -p vigil-ingest --bench parse`.
+
+use chrono::{TimeZone, Utc};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::hint::black_box;
+use vigil_core::config::IngestConfig;
+use vigil_ingest::parse::{by_name, LineContext};
+
+const LINES: usize = 10_000;
+/// Events are handed on (and dropped) in batches of this many, as the
+/// pipeline does, so the measurement includes freeing them.
+const BATCH: usize = 256;
+
+/// A small deterministic generator, so every run parses the same lines.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 33) as usize) % n
+    }
+}
+
+fn squid_lines() -> Vec<String> {
+    let mut r = Lcg(1);
+    let urls = [
+        "http://www.bbc.co.uk/news/education-12345678",
+        "www.google.com:443",
+        "https://www.google.co.uk/search?q=photosynthesis+for+kids&hl=en",
+        "http://ocsp.digicert.com/MFEwTzBNMEswSTAJBgUrDgMCGgUABBQ",
+        "www.youtube.com:443",
+        "http://cdn.example-learning.com/static/js/app.min.js?v=3.2.1",
+    ];
+    let results = ["TCP_MISS/200", "TCP_TUNNEL/200", "TCP_HIT/200", "TCP_DENIED/403", "TCP_MISS/304"];
+    let types = ["text/html", "-", "application/javascript", "image/png"];
+    (0..LINES)
+        .map(|i| {
+            let url = urls[r.next(urls.len())];
+            let method = if url.starts_with("http") { "GET" } else { "CONNECT" };
+            let user = if r.next(3) == 0 { "-".to_string() } else { format!("pupil{}", r.next(900)) };
+            format!(
+                "{}.{:03} {:>6} 10.20.{}.{} {} {} {method} {url} {user} HIER_DIRECT/93.184.216.34 {}",
+                1_709_548_920 + i,
+                r.next(1000),
+                r.next(60_000),
+                r.next(255),
+                r.next(255),
+                results[r.next(results.len())],
+                r.next(200_000),
+                types[r.next(types.len())],
+            )
+        })
+        .collect()
+}
+
+fn sshd_lines() -> Vec<String> {
+    let mut r = Lcg(2);
+    let messages = [
+        "Accepted publickey for admin from 10.0.0.5 port 51234 ssh2: ED25519 SHA256:AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefg",
+        "Failed password for invalid user oracle from 203.0.113.9 port 40022 ssh2",
+        "Invalid user test from 203.0.113.9 port 40023",
+        "Connection closed by 203.0.113.9 port 40024 [preauth]",
+        "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root",
+        "Disconnecting authenticating user root 203.0.113.9 port 40025: Too many authentication failures [preauth]",
+    ];
+    (0..LINES)
+        .map(|i| {
+            format!(
+                "Mar  4 10:{:02}:{:02} gate sshd[{}]: {}",
+                (i / 60) % 60,
+                i % 60,
+                1000 + r.next(9000),
+                messages[r.next(messages.len())]
+            )
+        })
+        .collect()
+}
+
+fn postfix_lines() -> Vec<String> {
+    (0..LINES / 6)
+        .flat_map(|i| {
+            let q = format!("{:010X}", 0x3F_2A1B_4C5D_u64 + i as u64);
+            let t = format!("Mar  4 10:{:02}:{:02}", (i / 60) % 60, i % 60);
+            [
+                format!("{t} mx postfix/smtpd[100]: {q}: client=mail.example.com[203.0.113.5]"),
+                format!("{t} mx postfix/cleanup[101]: {q}: message-id=<{q}@example.com>"),
+                format!("{t} mx postfix/qmgr[102]: {q}: from=<alice@example.com>, size=2048, nrcpt=1 (queue active)"),
+                format!("{t} mx postfix/smtpd[100]: disconnect from mail.example.com[203.0.113.5] ehlo=1 mail=1 rcpt=1 data=1 quit=1 commands=5"),
+                format!("{t} mx postfix/virtual[104]: {q}: to=<bob@school.example>, relay=virtual, delay=0.1, delays=0.1/0/0/0, dsn=2.0.0, status=sent (delivered to maildir)"),
+                format!("{t} mx postfix/qmgr[102]: {q}: removed"),
+            ]
+        })
+        .collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let now = Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap();
+    let ingest = IngestConfig::default();
+    let mut group = c.benchmark_group("parse");
+    for (format, lines) in [("squid", squid_lines()), ("sshd", sshd_lines()), ("postfix", postfix_lines())] {
+        group.throughput(Throughput::Elements(lines.len() as u64));
+        let mut parser = by_name(format, &ingest).expect("known format");
+        let mut out = Vec::with_capacity(BATCH);
+        group.bench_function(format, |b| {
+            b.iter(|| {
+                let mut offset = 0u64;
+                let mut events = 0;
+                for (i, line) in lines.iter().enumerate() {
+                    let ctx = LineContext { tenant: "st-marys", source: "proxy", line_no: i as u64 + 1, offset, now };
+                    let _ = parser.parse(line, &ctx, &mut out);
+                    offset += line.len() as u64 + 1;
+                    if out.len() >= BATCH {
+                        events += out.len();
+                        out.clear();
+                    }
+                }
+                events += out.len();
+                out.clear();
+                black_box(events)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

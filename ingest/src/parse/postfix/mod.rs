@@ -1,0 +1,126 @@
+//! Postfix `mail.log`: the lines of one message, correlated by queue id,
+//! become one `email` event when qmgr logs `removed`.
+//!
+//! Held messages are bounded: at most `postfix_max_pending` are held (the
+//! oldest is emitted early with what is known), and
+//! [`Parser::flush_expired`] emits those whose first line is older than
+//! `postfix_hold_secs`. A message whose lines continue after it was emitted
+//! (a deferred mail retried later) yields a further event for the later lines.
+//!
+//! `NOQUEUE: reject:` lines (and smtpd rejections of a queued message's
+//! recipient) become `rejected` events at once.
+
+mod held;
+mod mail;
+mod record;
+
+use super::{syslog, LineContext, ParseError, Parser};
+use chrono::{DateTime, Duration, Utc};
+use held::Held;
+use record::{Record, Reject};
+use vigil_core::config::IngestConfig;
+use vigil_core::{Event, EventKind, Outcome};
+
+/// Reads Postfix lines, holding each message until it is complete.
+#[derive(Debug)]
+pub struct PostfixParser {
+    held: Held,
+    hold: Duration,
+}
+
+impl PostfixParser {
+    /// A parser with the hold limits of `ingest`.
+    pub fn new(ingest: &IngestConfig) -> Self {
+        let hold_secs = i64::try_from(ingest.postfix_hold_secs).unwrap_or(i64::MAX);
+        PostfixParser {
+            held: Held::new(ingest.postfix_max_pending),
+            hold: Duration::try_seconds(hold_secs).unwrap_or(Duration::MAX),
+        }
+    }
+}
+
+impl Parser for PostfixParser {
+    fn name(&self) -> &'static str {
+        "postfix"
+    }
+
+    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<(), ParseError> {
+        let sys = syslog::parse(line, ctx.now).map_err(|e| ParseError(e.to_string()))?;
+        if !is_postfix(sys.program) {
+            return Ok(());
+        }
+        let component = sys.program.rsplit('/').next().unwrap_or(sys.program);
+        if let Some(rest) = sys.message.strip_prefix("NOQUEUE: ") {
+            let text = rest.strip_prefix("reject: ").or_else(|| rest.strip_prefix("milter-reject: "));
+            if let Some(text) = text {
+                let reject = record::smtp_reject(text)
+                    .ok_or_else(|| ParseError("postfix reject line is truncated or malformed".into()))?;
+                out.push(reject_event(&reject, None, &sys, line, ctx));
+            }
+            return Ok(());
+        }
+        let Some((queue_id, rest)) = split_queue_id(sys.message) else {
+            return Ok(());
+        };
+        let record = record::classify(component, rest)?;
+        if let Record::SmtpReject(reject) = &record {
+            out.push(reject_event(reject, Some(queue_id), &sys, line, ctx));
+        }
+        let finished = matches!(record, Record::Removed | Record::ContentReject { .. });
+        let mail = self.held.get_or_insert(queue_id, sys.timestamp, sys.host, line, ctx, out);
+        mail.apply(record, line);
+        if finished {
+            out.extend(self.held.remove(queue_id));
+        }
+        Ok(())
+    }
+
+    fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
+        self.held.flush_older_than(now - self.hold, out);
+    }
+
+    fn flush_all(&mut self, out: &mut Vec<Event>) {
+        self.held.flush_all(out);
+    }
+
+    fn oldest_held_offset(&self) -> Option<u64> {
+        self.held.oldest_offset()
+    }
+}
+
+/// `postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/qmgr`.
+fn is_postfix(program: &str) -> bool {
+    program.starts_with("postfix") && program.contains('/')
+}
+
+/// Splits `QID: rest`. Queue ids are short (upper-case hex) or long
+/// (letters and digits without vowels, e.g. `4RzL9c1XyZz6w`), which keeps
+/// `warning:`, `statistics:` and `NOQUEUE:` from passing as ids.
+fn split_queue_id(message: &str) -> Option<(&str, &str)> {
+    let (id, rest) = message.split_once(": ")?;
+    let short = id.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b));
+    let long = id.bytes().all(|b| b.is_ascii_alphanumeric() && !b"AEIOUaeiou".contains(&b));
+    ((6..=20).contains(&id.len()) && (short || long)).then_some((id, rest))
+}
+
+/// The immediate event for an SMTP-stage rejection.
+fn reject_event(
+    r: &Reject<'_>,
+    queue_id: Option<&str>,
+    sys: &syslog::SyslogLine<'_>,
+    line: &str,
+    ctx: &LineContext<'_>,
+) -> Event {
+    let mut e = Event::new(sys.timestamp, EventKind::Email, "rejected", Outcome::Failure, "postfix", "postfix", line);
+    super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
+    e.reason = Some(r.text.to_string());
+    e.source_ip = Some(r.client_ip.to_string());
+    e.email_from = r.from.map(str::to_string);
+    e.email_to = r.to.map(str::to_string).into_iter().collect();
+    e.email_queue_id = queue_id.map(str::to_string);
+    e.host_name = Some(sys.host.to_string());
+    e
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,153 @@
+//! The syslog line header shared by the sshd and Postfix parsers.
+//!
+//! Two shapes are read:
+//! - traditional (RFC 3164 style, as written by rsyslog's default file
+//!   template): `Mar  4 10:42:00 host prog[123]: message`;
+//! - high-precision (rsyslog `RSYSLOG_FileFormat`):
+//!   `2026-03-04T10:42:00.123456+00:00 host prog[123]: message`.
+//!
+//! Traditional timestamps carry neither a year nor a zone. They are read as
+//! UTC (set servers writing such logs to UTC, or switch them to the
+//! high-precision format), and the year is the latest one that puts the time
+//! no more than a day after [`LineContext::now`](super::LineContext::now),
+//! so a December line read in January lands in the previous year.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+
+/// The parts of a syslog line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyslogLine<'a> {
+    /// When the line was logged, in UTC.
+    pub timestamp: DateTime<Utc>,
+    /// The host that logged it.
+    pub host: &'a str,
+    /// The program tag without the pid: `sshd`, `postfix/smtpd`.
+    pub program: &'a str,
+    /// The text after `prog[pid]: `, with its spacing untouched.
+    pub message: &'a str,
+}
+
+/// Why a line is not a syslog line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SyslogError {
+    /// The line does not start with a timestamp in either supported shape.
+    #[error("no syslog timestamp (expected `Mar  4 10:42:00` or RFC 3339) at the start of the line")]
+    Timestamp,
+    /// The timestamp is not followed by a host name.
+    #[error("syslog line has no host name after the timestamp")]
+    Host,
+    /// The host is not followed by a `program[pid]:` tag.
+    #[error("syslog line has no `program[pid]:` tag after the host name")]
+    Tag,
+}
+
+/// Splits a syslog line into its header fields and message. `now` picks the
+/// year of traditional timestamps (see the module documentation).
+pub fn parse(line: &str, now: DateTime<Utc>) -> Result<SyslogLine<'_>, SyslogError> {
+    let (timestamp, rest) = timestamp(line, now).ok_or(SyslogError::Timestamp)?;
+    let (host, rest) = token(rest).ok_or(SyslogError::Host)?;
+    let (tag, message) = match rest.split_once(' ') {
+        Some((tag, message)) => (tag, message),
+        None => (rest, ""),
+    };
+    let program = tag
+        .strip_suffix(':')
+        .map(|tag| tag.split_once('[').map_or(tag, |(program, _pid)| program))
+        .filter(|program| !program.is_empty())
+        .ok_or(SyslogError::Tag)?;
+    Ok(SyslogLine { timestamp, host, program, message })
+}
+
+/// The next space-delimited token after any leading spaces, and the text
+/// after the single space that ends it.
+fn token(s: &str) -> Option<(&str, &str)> {
+    let s = s.trim_start_matches(' ');
+    let (tok, rest) = s.split_once(' ')?;
+    (!tok.is_empty()).then_some((tok, rest))
+}
+
+fn timestamp(line: &str, now: DateTime<Utc>) -> Option<(DateTime<Utc>, &str)> {
+    if line.as_bytes().first()?.is_ascii_digit() {
+        let (stamp, rest) = line.split_once(' ')?;
+        let t = DateTime::parse_from_rfc3339(stamp).ok()?;
+        return Some((t.with_timezone(&Utc), rest));
+    }
+    let (month, rest) = token(line)?;
+    let (day, rest) = token(rest)?;
+    let (time, rest) = token(rest)?;
+    let month = month_number(month)?;
+    let day: u32 = day.parse().ok()?;
+    let time = NaiveTime::parse_from_str(time, "%H:%M:%S").ok()?;
+    Some((with_inferred_year(month, day, time, now)?, rest))
+}
+
+fn month_number(name: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    MONTHS.iter().position(|m| *m == name).map(|i| i as u32 + 1)
+}
+
+/// The latest date with this month and day that is at most a day after
+/// `now`. Looks back up to eight years so that 29 February finds a leap year.
+fn with_inferred_year(month: u32, day: u32, time: NaiveTime, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let limit = now + Duration::days(1);
+    (0..=9)
+        .map(|back| now.year() + 1 - back)
+        .filter_map(|year| NaiveDate::from_ymd_opt(year, month, day))
+        .map(|date| date.and_time(time).and_utc())
+        .find(|t| *t <= limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+    }
+
+    #[test]
+    fn reads_traditional_header_and_keeps_message_spacing() {
+        let l = parse("Mar  4 10:42:00 gate sshd[123]: Invalid user  from 10.0.0.1", at(2026, 3, 4, 12, 0, 0)).unwrap();
+        assert_eq!(l.timestamp, at(2026, 3, 4, 10, 42, 0));
+        assert_eq!(l.host, "gate");
+        assert_eq!(l.program, "sshd");
+        assert_eq!(l.message, "Invalid user  from 10.0.0.1");
+    }
+
+    #[test]
+    fn reads_high_precision_header_in_any_zone() {
+        let l =
+            parse("2026-03-04T10:42:00.123456+01:00 mx postfix/submission/smtpd[9]: connect", at(2020, 1, 1, 0, 0, 0))
+                .unwrap();
+        assert_eq!(l.timestamp, Utc.with_ymd_and_hms(2026, 3, 4, 9, 42, 0).unwrap() + Duration::microseconds(123456));
+        assert_eq!(l.program, "postfix/submission/smtpd");
+        assert_eq!(l.message, "connect");
+    }
+
+    #[test]
+    fn december_lines_read_in_january_belong_to_last_year() {
+        let l = parse("Dec 31 23:59:00 h cron: x", at(2026, 1, 1, 0, 5, 0)).unwrap();
+        assert_eq!(l.timestamp, at(2025, 12, 31, 23, 59, 0));
+        // A clock slightly ahead of the reader still lands in this year.
+        let l = parse("Jan  1 00:10:00 h cron: x", at(2025, 12, 31, 23, 59, 0)).unwrap();
+        assert_eq!(l.timestamp, at(2026, 1, 1, 0, 10, 0));
+    }
+
+    #[test]
+    fn leap_day_finds_a_leap_year() {
+        let l = parse("Feb 29 08:00:00 h cron: x", at(2026, 3, 1, 0, 0, 0)).unwrap();
+        assert_eq!(l.timestamp, at(2024, 2, 29, 8, 0, 0));
+    }
+
+    #[test]
+    fn rejects_lines_without_a_header() {
+        let now = at(2026, 3, 4, 0, 0, 0);
+        assert_eq!(parse("1700000000.123 5 10.0.0.1 TCP_MISS/200", now), Err(SyslogError::Timestamp));
+        assert_eq!(parse("Mar  4 10:42", now), Err(SyslogError::Timestamp));
+        assert_eq!(parse("Mar  4 25:42:00 h sshd: x", now), Err(SyslogError::Timestamp));
+        assert_eq!(parse("Mar  4 10:42:00 host", now), Err(SyslogError::Host));
+        assert_eq!(parse("Mar  4 10:42:00 host no tag here", now), Err(SyslogError::Tag));
+        assert_eq!(parse("", now), Err(SyslogError::Timestamp));
+    }
+}

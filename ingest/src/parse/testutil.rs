@@ -1,0 +1,38 @@
+//! Helpers shared by the parsers' unit tests.
+
+use super::{LineContext, ParseError, Parser};
+use chrono::{TimeZone, Utc};
+use vigil_core::Event;
+
+/// A context reading at 2026-03-04 12:00 UTC, offset 0.
+pub fn ctx() -> LineContext<'static> {
+    ctx_at(0)
+}
+
+/// [`ctx`] at byte `offset` (line number `offset + 1`).
+pub fn ctx_at(offset: u64) -> LineContext<'static> {
+    LineContext {
+        tenant: "st-marys",
+        source: "test-source",
+        line_no: offset + 1,
+        offset,
+        now: Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap(),
+    }
+}
+
+/// Feeds `lines` in order (offset = index × 1000) and returns every event
+/// made; stops at the first error.
+pub fn parse_lines(parser: &mut dyn Parser, lines: &[&str]) -> Result<Vec<Event>, ParseError> {
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        parser.parse(line, &ctx_at(i as u64 * 1000), &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Parses one line that must make exactly one event.
+pub fn parse_one(parser: &mut dyn Parser, line: &str) -> Result<Event, ParseError> {
+    let mut events = parse_lines(parser, &[line])?;
+    assert_eq!(events.len(), 1, "expected one event from {line:?}");
+    Ok(events.remove(0))
+}

@@ -1,0 +1,87 @@
+//! From a raw line to events or a dead letter: the step shared by the
+//! streaming sources and `vigil parse`.
+
+use crate::lines::RawLine;
+use crate::parse::{LineContext, Parser};
+use chrono::{DateTime, Utc};
+use vigil_core::{metrics, DeadLetter, Event};
+
+/// Parses the lines of one source.
+pub struct LineProcessor {
+    parser: Box<dyn Parser>,
+    tenant: String,
+    source: String,
+    max_line_bytes: usize,
+}
+
+impl LineProcessor {
+    /// A processor for source `source` of tenant `tenant`.
+    pub fn new(parser: Box<dyn Parser>, tenant: &str, source: &str, max_line_bytes: usize) -> Self {
+        LineProcessor { parser, tenant: tenant.to_string(), source: source.to_string(), max_line_bytes }
+    }
+
+    /// The source name.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Parses `line`, pushing finished events onto `events`. `Err` holds the
+    /// reason the line is rejected (over-long or not the format). Bytes that
+    /// are not UTF-8 are replaced by U+FFFD before parsing, so a Latin-1
+    /// user name does not cost the event; the id still covers the raw bytes.
+    pub fn process(&mut self, line: &RawLine, now: DateTime<Utc>, events: &mut Vec<Event>) -> Result<(), String> {
+        metrics::LINES_READ.with_label_values(&[&self.source]).inc();
+        if let Some(len) = line.overlong {
+            return Err(format!(
+                "line is {len} bytes, over the limit of {} bytes (ingest.max_line_bytes); its first {} bytes are kept",
+                self.max_line_bytes, self.max_line_bytes
+            ));
+        }
+        let text = String::from_utf8_lossy(&line.bytes);
+        let ctx =
+            LineContext { tenant: &self.tenant, source: &self.source, line_no: line.line_no, offset: line.offset, now };
+        let before = events.len();
+        self.parser.parse(&text, &ctx, events).map_err(|e| e.0)?;
+        count_events(&events[before..]);
+        Ok(())
+    }
+
+    /// Pushes events the parser has held longer than its hold time.
+    pub fn flush_expired(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
+        let before = events.len();
+        self.parser.flush_expired(now, events);
+        count_events(&events[before..]);
+    }
+
+    /// Pushes every held event (end of input).
+    pub fn flush_all(&mut self, events: &mut Vec<Event>) {
+        let before = events.len();
+        self.parser.flush_all(events);
+        count_events(&events[before..]);
+    }
+
+    /// Offset of the oldest line the parser still holds.
+    pub fn oldest_held_offset(&self) -> Option<u64> {
+        self.parser.oldest_held_offset()
+    }
+
+    /// The dead-letter record for a rejected line, counted.
+    pub fn dead_letter(&self, line: &RawLine, reason: String) -> DeadLetter {
+        metrics::DEAD_LETTERED.with_label_values(&[&self.source]).inc();
+        DeadLetter {
+            timestamp: Utc::now(),
+            tenant: self.tenant.clone(),
+            source: self.source.clone(),
+            line: line.line_no,
+            offset: line.offset,
+            reason,
+            raw: line.bytes.clone(),
+        }
+    }
+}
+
+fn count_events(events: &[Event]) {
+    for e in events {
+        metrics::EVENTS.with_label_values(&[e.kind.as_str(), &e.log_format]).inc();
+    }
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests across crates, driving the real `vigil` binary.
+
+mod util;
+
+mod cli;
+mod embedded;
+mod kafka;
