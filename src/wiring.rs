@@ -13,8 +13,11 @@ use vigil_core::transport::{Topic, Transport, ALERTER_GROUP, INDEXER_GROUP};
 use vigil_core::Config;
 use vigil_ingest::source::ReadMode;
 
-/// Records the embedded transport holds per topic before ingest waits.
-const EMBEDDED_CAPACITY: usize = 10_000;
+/// Uncommitted records the embedded transport holds per topic, in multiples
+/// of `indexer.commit_max_docs`: the indexer commits only once that many are
+/// waiting (or its interval passes), so a smaller buffer would make every
+/// backfill wait for the interval; two batches let ingest run ahead by one.
+const EMBEDDED_CAPACITY_BATCHES: usize = 2;
 /// How long a finished ingest waits for the producer's buffer to drain.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -28,7 +31,8 @@ pub async fn run_all(config: &Config, once: bool) -> anyhow::Result<()> {
         Some(_) => kafka(&config).await?,
         None => {
             let groups = [(Topic::Events, INDEXER_GROUP), (Topic::Events, ALERTER_GROUP)];
-            let transport = EmbeddedTransport::open(&config.data_dir, EMBEDDED_CAPACITY, &groups)
+            let capacity = config.indexer.commit_max_docs.saturating_mul(EMBEDDED_CAPACITY_BATCHES);
+            let transport = EmbeddedTransport::open(&config.data_dir, capacity, &groups)
                 .with_context(|| format!("cannot prepare the data folder {}", config.data_dir.display()))?;
             tracing::info!(
                 dead_letters = %config.data_dir.join("deadletter.jsonl").display(),

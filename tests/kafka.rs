@@ -221,3 +221,15 @@ fn restarted_alerter_sends_no_alert_twice() {
     assert_eq!((mails.len(), ids.len()), (total, total), "the replay sent nothing twice");
     assert!(alerter.terminate().success());
 }
+
+#[test]
+fn run_once_over_kafka_reads_to_the_end_and_exits_with_everything_indexed() {
+    let dir = TestDir::new();
+    let cluster = mock_kafka();
+    let config = quickstart_config(&dir, &kafka_section(&cluster));
+    assert_success(&run(vigil().args(["run", "--once", "--config"]).arg(&config)), "vigil run --once over Kafka");
+    assert_eq!(search(&config, "event.kind:proxy").len(), 14);
+    assert_eq!(search(&config, "event.kind:email").len(), 4);
+    assert_eq!(files_with_ext(&dir.join("data/outbox"), "eml").len(), EXPECTED_QUICKSTART_ALERTS);
+    assert_eq!(read_topic(&cluster, "vigil.deadletter", 2).len(), 2);
+}

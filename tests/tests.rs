@@ -5,3 +5,4 @@ mod util;
 mod cli;
 mod embedded;
 mod kafka;
+mod metrics;

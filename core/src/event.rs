@@ -81,7 +81,8 @@ pub struct Event {
     pub kind: EventKind,
     /// What happened, normalised per kind: proxy `allowed`/`blocked`; auth
     /// `logged-in`/`login-failed`/`invalid-user`/`too-many-failures`; email
-    /// `delivered`/`bounced`/`deferred`/`rejected`/`expired`.
+    /// `delivered`/`bounced`/`deferred`/`rejected`/`expired`, or `queued` when
+    /// no delivery status was logged before the message was released.
     #[serde(rename = "event.action")]
     pub action: String,
     /// Whether it succeeded.

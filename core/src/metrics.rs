@@ -51,6 +51,13 @@ pub static DOCUMENTS_INDEXED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter("vigil_documents_indexed_total", "Events written to the search index, by tenant.", &["tenant"])
 });
 
+/// Records on the events topic the indexer did not index, by reason:
+/// `invalid` (not an event), `expired` (older than retention), `replayed`
+/// (already indexed before a restart).
+pub static INDEX_SKIPPED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter("vigil_indexer_records_skipped_total", "Records on the events topic not indexed, by reason.", &["reason"])
+});
+
 /// How long an index commit took.
 pub static COMMIT_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
     histogram(

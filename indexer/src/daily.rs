@@ -11,13 +11,14 @@
 use crate::checkpoint::{self, checkpoint_path, merge_max, read_checkpoint, write_checkpoint};
 use crate::error::IndexerError;
 use crate::layout::{open_existing, tenant_dir_name, DayKey};
-use crate::metrics::{Skip, SKIPPED_RECORDS};
+use crate::metrics::Skip;
 use crate::writers::WriterPool;
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use vigil_core::metrics::DOCUMENTS_INDEXED;
+use vigil_core::metrics::INDEX_SKIPPED;
 use vigil_core::transport::{advance, Positions, Record};
 use vigil_core::Event;
 
@@ -82,7 +83,7 @@ impl DailyIndexes {
             self.first_uncommitted.get_or_insert_with(Instant::now);
             match self.route(record)? {
                 Some(skip) => {
-                    SKIPPED_RECORDS.with_label_values(&[skip.as_str()]).inc();
+                    INDEX_SKIPPED.with_label_values(&[skip.as_str()]).inc();
                     self.skipped += 1;
                 }
                 None => self.indexed += 1,

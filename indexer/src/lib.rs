@@ -47,7 +47,6 @@ mod testutil;
 mod writers;
 
 pub use error::IndexerError;
-pub use metrics::SKIPPED_RECORDS;
 pub use retention::apply_retention;
 pub use run::run;
 pub use schema::field_names;

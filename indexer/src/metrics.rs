@@ -1,10 +1,7 @@
-//! The indexer's own metric, registered with Vigil's other metrics.
+//! Labels of the indexer's skip counter
+//! ([`vigil_core::metrics::INDEX_SKIPPED`]).
 
-use prometheus::{IntCounterVec, Opts};
-use std::sync::LazyLock;
-use vigil_core::metrics::REGISTRY;
-
-/// Why a consumed record was not indexed.
+/// Why a consumed record was not indexed (the `reason` label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Skip {
     /// Not an event, or an event whose tenant cannot be a folder name.
@@ -25,15 +22,3 @@ impl Skip {
         }
     }
 }
-
-/// Records consumed from the events topic but not indexed, by reason
-/// (`invalid`, `expired`, `replayed`).
-pub static SKIPPED_RECORDS: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    let counter = IntCounterVec::new(
-        Opts::new("vigil_indexer_records_skipped_total", "Records on the events topic not indexed, by reason."),
-        &["reason"],
-    )
-    .expect("valid metric");
-    REGISTRY.register(Box::new(counter.clone())).expect("metric registered once");
-    counter
-});

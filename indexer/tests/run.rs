@@ -5,11 +5,12 @@ use chrono::{TimeDelta, Utc};
 use std::path::Path;
 use std::time::Duration;
 use vigil_core::metrics::DOCUMENTS_INDEXED;
+use vigil_core::metrics::INDEX_SKIPPED;
 use vigil_core::shutdown::{channel, Phase};
 use vigil_core::transport::embedded::EmbeddedTransport;
 use vigil_core::transport::{Delivery, Topic, Transport, INDEXER_GROUP};
 use vigil_core::{Config, Event, EventKind, Outcome};
-use vigil_indexer::{run, search, SearchRequest, SKIPPED_RECORDS};
+use vigil_indexer::{run, search, SearchRequest};
 
 fn config(data_dir: &Path, commit_max_docs: usize) -> Config {
     let text = format!("data_dir = {:?}\n[indexer]\ncommit_max_docs = {commit_max_docs}\ncommit_interval_secs = 3600\nwriter_memory_mb = 15\n", data_dir.display().to_string());
@@ -137,12 +138,12 @@ async fn a_record_that_is_not_an_event_is_skipped_and_counted() {
     let config = config(dir.path(), 100);
     let t = transport(dir.path());
     let good = events("invalid-test", 2, "good");
-    let invalid_before = SKIPPED_RECORDS.with_label_values(&["invalid"]).get();
+    let invalid_before = INDEX_SKIPPED.with_label_values(&["invalid"]).get();
     let deliveries = feed(&t, vec![good[0].to_json(), b"\x00\xffnot an event".to_vec(), good[1].to_json()]).await;
 
     drain(&config, &t).await;
 
-    assert_eq!(SKIPPED_RECORDS.with_label_values(&["invalid"]).get(), invalid_before + 1);
+    assert_eq!(INDEX_SKIPPED.with_label_values(&["invalid"]).get(), invalid_before + 1);
     assert_eq!(indexed_ids(dir.path()), sorted_ids(&good));
     for delivery in deliveries {
         tokio::time::timeout(Duration::from_secs(30), delivery).await.expect("committed past the bad record").unwrap();

@@ -1,0 +1,48 @@
+//! `/metrics` on a running `vigil run`: the counters an operator watches.
+
+use crate::util::*;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+/// A free local port (bound and released; another process could take it in
+/// between, which would fail the test loudly rather than pass it wrongly).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn get_metrics(port: u16) -> Option<String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.starts_with("HTTP/1.1 200").then_some(response)
+}
+
+#[test]
+fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
+    let dir = TestDir::new();
+    let port = free_port();
+    let config = quickstart_config(&dir, &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"));
+    let mut vigil_run = Proc::spawn("vigil run", &dir, vigil().args(["run", "--config"]).arg(&config));
+    let expected = [
+        "vigil_lines_read_total{source=\"proxy\"} 16",
+        "vigil_lines_read_total{source=\"mail\"} 19",
+        "vigil_events_total{format=\"squid\",kind=\"proxy\"} 14",
+        "vigil_events_total{format=\"postfix\",kind=\"email\"} 4",
+        "vigil_deadletter_total{source=\"proxy\"} 2",
+        "vigil_alerts_total{category=\"filter-bypass\",severity=\"medium\"} 2",
+        "vigil_alerts_total{category=\"self-harm\",severity=\"critical\"} 1",
+        "vigil_emails_sent_total{role=\"dsl\"} 2",
+        "vigil_emails_sent_total{role=\"ict\"} 2",
+        "vigil_consumer_lag{group=\"vigil-indexer\"} 0",
+        "vigil_index_commit_seconds_count",
+    ];
+    let text = wait_for(Duration::from_secs(60), "the expected metrics", || {
+        let text = get_metrics(port)?;
+        (expected.iter().all(|m| text.contains(m))
+            && text.contains("vigil_documents_indexed_total{tenant=\"demo-primary\"}"))
+        .then_some(text)
+    });
+    assert!(text.contains("# TYPE vigil_lines_read_total counter"), "{text}");
+    assert!(vigil_run.terminate().success(), "{}", vigil_run.stderr());
+}
