@@ -4,6 +4,7 @@
 use crate::lines::RawLine;
 use crate::parse::{LineContext, Parser};
 use chrono::{DateTime, Utc};
+use prometheus::IntCounter;
 use vigil_core::{metrics, DeadLetter, Event};
 
 /// Parses the lines of one source.
@@ -12,12 +13,23 @@ pub struct LineProcessor {
     tenant: String,
     source: String,
     max_line_bytes: usize,
+    /// This source's `vigil_lines_read_total`, resolved once, not per line.
+    lines_read: IntCounter,
+    /// This source's `vigil_deadletter_total`.
+    dead_lettered: IntCounter,
 }
 
 impl LineProcessor {
     /// A processor for source `source` of tenant `tenant`.
     pub fn new(parser: Box<dyn Parser>, tenant: &str, source: &str, max_line_bytes: usize) -> Self {
-        LineProcessor { parser, tenant: tenant.to_string(), source: source.to_string(), max_line_bytes }
+        LineProcessor {
+            parser,
+            tenant: tenant.to_string(),
+            source: source.to_string(),
+            max_line_bytes,
+            lines_read: metrics::LINES_READ.with_label_values(&[source]),
+            dead_lettered: metrics::DEAD_LETTERED.with_label_values(&[source]),
+        }
     }
 
     /// The source name.
@@ -30,7 +42,7 @@ impl LineProcessor {
     /// are not UTF-8 are replaced by U+FFFD before parsing, so a Latin-1
     /// user name does not cost the event; the id still covers the raw bytes.
     pub fn process(&mut self, line: &RawLine, now: DateTime<Utc>, events: &mut Vec<Event>) -> Result<(), String> {
-        metrics::LINES_READ.with_label_values(&[&self.source]).inc();
+        self.lines_read.inc();
         if let Some(len) = line.overlong {
             return Err(format!(
                 "line is {len} bytes, over the limit of {} bytes (ingest.max_line_bytes); its first {} bytes are kept",
@@ -67,7 +79,7 @@ impl LineProcessor {
 
     /// The dead-letter record for a rejected line, counted.
     pub fn dead_letter(&self, line: &RawLine, reason: String) -> DeadLetter {
-        metrics::DEAD_LETTERED.with_label_values(&[&self.source]).inc();
+        self.dead_lettered.inc();
         DeadLetter {
             timestamp: Utc::now(),
             tenant: self.tenant.clone(),

@@ -84,6 +84,8 @@ pub struct SourceState {
     summary: SourceSummary,
     lines: Vec<RawLine>,
     events: Vec<Event>,
+    /// The read buffer, reused across reads.
+    buf: Vec<u8>,
 }
 
 impl SourceState {
@@ -103,6 +105,7 @@ impl SourceState {
             summary: SourceSummary::default(),
             lines: Vec::new(),
             events: Vec::new(),
+            buf: vec![0u8; CHUNK_BYTES],
         }
     }
 
@@ -135,18 +138,25 @@ impl SourceState {
                     .map_err(|e| self.transport_error(e))?;
                 self.acks.sent(line.end_offset, delivery).await;
                 // Events a stateful parser released on this line still go out.
-                self.send_events(line.end_offset).await
+                self.send_held_events(line.end_offset).await
             }
         }
     }
 
     /// Sends the events waiting in `self.events`, attributing their
-    /// deliveries to the line ending at `end_offset`.
+    /// deliveries to the line ending at `end_offset`; a line that produced
+    /// nothing is marked so the acknowledged offset can move past it.
     async fn send_events(&mut self, end_offset: u64) -> Result<(), SourceError> {
         if self.events.is_empty() {
             self.acks.mark(end_offset).await;
             return Ok(());
         }
+        self.send_held_events(end_offset).await
+    }
+
+    /// Sends the events waiting in `self.events` (possibly none), attributing
+    /// their deliveries to the line ending at `end_offset`.
+    async fn send_held_events(&mut self, end_offset: u64) -> Result<(), SourceError> {
         for event in std::mem::take(&mut self.events) {
             let delivery = self
                 .producer
@@ -168,25 +178,32 @@ impl SourceState {
         shutdown: &Shutdown,
         checkpoint: &mut Option<Checkpointer>,
     ) -> Result<bool, SourceError> {
-        let mut buf = vec![0u8; CHUNK_BYTES];
-        loop {
-            if shutdown.phase() == Phase::Stop || self.acks.failed() {
-                return Ok(true);
-            }
-            let offset = self.splitter.position();
-            let n = reader.read(&mut buf).await.map_err(|source| SourceError::Read {
-                path: path.to_path_buf(),
-                offset,
-                source,
-            })?;
-            if n == 0 {
-                return Ok(false);
-            }
-            self.feed(&buf[..n]).await?;
-            if let Some(cp) = checkpoint.as_mut() {
-                cp.maybe_save(self)?;
+        // The buffer is taken out of `self` for the loop (`feed` borrows
+        // `self` mutably) and put back whatever the loop's outcome.
+        let mut buf = std::mem::take(&mut self.buf);
+        let outcome = async {
+            loop {
+                if shutdown.phase() == Phase::Stop || self.acks.failed() {
+                    return Ok(true);
+                }
+                let offset = self.splitter.position();
+                let n = reader.read(&mut buf).await.map_err(|source| SourceError::Read {
+                    path: path.to_path_buf(),
+                    offset,
+                    source,
+                })?;
+                if n == 0 {
+                    return Ok(false);
+                }
+                self.feed(&buf[..n]).await?;
+                if let Some(cp) = checkpoint.as_mut() {
+                    cp.maybe_save(self)?;
+                }
             }
         }
+        .await;
+        self.buf = buf;
+        outcome
     }
 
     /// End of input: the unterminated last line and every held event.
@@ -212,8 +229,12 @@ impl SourceState {
     /// The offset a restart may resume from: everything before it is durable
     /// and nothing before it is held.
     fn safe_offset(&self) -> u64 {
-        let held = self.processor.oldest_held_offset().unwrap_or(u64::MAX);
-        self.acks.acked().min(held)
+        self.acks.acked().min(self.held_offset())
+    }
+
+    /// Offset of the oldest line the parser holds, or `u64::MAX`.
+    fn held_offset(&self) -> u64 {
+        self.processor.oldest_held_offset().unwrap_or(u64::MAX)
     }
 
     /// The input was truncated (copytruncate rotation): wait for what was sent
@@ -230,7 +251,7 @@ impl SourceState {
     /// Waits for outstanding deliveries (at most [`STOP_GRACE`] once shutdown
     /// says stop) and returns the summary and the final safe offset.
     async fn close(self, shutdown: &Shutdown) -> Result<(SourceSummary, u64), SourceError> {
-        let held = self.processor.oldest_held_offset().unwrap_or(u64::MAX);
+        let held = self.held_offset();
         let source_name = self.processor.source().to_string();
         let acked = self
             .acks
