@@ -126,5 +126,5 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 }
 
 fn load(path: &std::path::Path) -> anyhow::Result<vigil_core::Config> {
-    Ok(vigil_core::Config::from_file(path).context("cannot start")?)
+    vigil_core::Config::from_file(path).context("cannot start")
 }

@@ -28,7 +28,7 @@ fn quickstart_backfill_indexes_alerts_and_dead_letters_once() {
 
     // Every well-formed line is searchable.
     assert_eq!(search(&config, "event.kind:proxy").len(), 14);
-    let mails = search(&config, "event.kind:email");
+    let mails = search(&config, MESSAGES);
     assert_eq!(mails.len(), 4, "two delivered, one rejected, one deferred (flushed at the end): {mails:#?}");
     assert!(!search(&config, "event.kind:auth").is_empty());
     let bing = search(&config, "search.query:\"self harm\"");

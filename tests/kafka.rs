@@ -71,7 +71,6 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
     let sink = SmtpSink::start(&SinkOptions {
         tls: Some((cert.cert.clone(), cert.key.clone())),
         auth: Some(("vigil".into(), "s3cret pass".into())),
-        ..SinkOptions::default()
     })
     .unwrap();
     let smtp = format!(
@@ -86,7 +85,7 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
     ingest_once(&config);
 
     wait_for(LIMIT, "14 proxy events indexed", || (search(&config, "event.kind:proxy").len() == 14).then_some(()));
-    wait_for(LIMIT, "4 email events indexed", || (search(&config, "event.kind:email").len() == 4).then_some(()));
+    wait_for(LIMIT, "4 email events indexed", || (search(&config, MESSAGES).len() == 4).then_some(()));
     let mails = sink.wait_for(EXPECTED_QUICKSTART_ALERTS, LIMIT).unwrap();
     for mail in &mails {
         assert!(mail.envelope.tls, "STARTTLS was used");
@@ -229,7 +228,7 @@ fn run_once_over_kafka_reads_to_the_end_and_exits_with_everything_indexed() {
     let config = quickstart_config(&dir, &kafka_section(&cluster));
     assert_success(&run(vigil().args(["run", "--once", "--config"]).arg(&config)), "vigil run --once over Kafka");
     assert_eq!(search(&config, "event.kind:proxy").len(), 14);
-    assert_eq!(search(&config, "event.kind:email").len(), 4);
+    assert_eq!(search(&config, MESSAGES).len(), 4);
     assert_eq!(files_with_ext(&dir.join("data/outbox"), "eml").len(), EXPECTED_QUICKSTART_ALERTS);
     assert_eq!(read_topic(&cluster, "vigil.deadletter", 2).len(), 2);
 }

@@ -18,6 +18,15 @@ fn get_metrics(port: u16) -> Option<String> {
     response.starts_with("HTTP/1.1 200").then_some(response)
 }
 
+/// The sum of every sample of `metric` labelled with `source`.
+fn sum_of(text: &str, metric: &str, source: &str) -> u64 {
+    let label = format!("source=\"{source}\"");
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{metric}{{")) && l.contains(&label))
+        .map(|l| l.rsplit(' ').next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
 #[test]
 fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
     let dir = TestDir::new();
@@ -28,7 +37,13 @@ fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
         "vigil_lines_read_total{source=\"proxy\"} 16",
         "vigil_lines_read_total{source=\"mail\"} 19",
         "vigil_events_total{format=\"squid\",kind=\"proxy\"} 14",
-        "vigil_events_total{format=\"postfix\",kind=\"email\"} 4",
+        // Four messages and three connect/disconnect lines kept as `other`.
+        "vigil_events_total{format=\"postfix\",kind=\"email\"} 7",
+        "vigil_events_total{format=\"sshd\",kind=\"auth\"} 10",
+        "vigil_lines_used_total{source=\"proxy\",use=\"event\"} 14",
+        "vigil_lines_used_total{source=\"mail\",use=\"correlated\"} 15",
+        "vigil_lines_used_total{source=\"mail\",use=\"event\"} 4",
+        "vigil_lines_used_total{source=\"ssh\",use=\"event\"} 10",
         "vigil_deadletter_total{source=\"proxy\"} 2",
         "vigil_alerts_total{category=\"filter-bypass\",severity=\"medium\"} 2",
         "vigil_alerts_total{category=\"self-harm\",severity=\"critical\"} 1",
@@ -44,5 +59,11 @@ fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
         .then_some(text)
     });
     assert!(text.contains("# TYPE vigil_lines_read_total counter"), "{text}");
+    for source in ["proxy", "mail", "ssh"] {
+        let read = sum_of(&text, "vigil_lines_read_total", source);
+        let used = sum_of(&text, "vigil_lines_used_total", source);
+        let dead = sum_of(&text, "vigil_deadletter_total", source);
+        assert_eq!(read, used + dead, "{source}: lines read = lines used + dead-lettered\n{text}");
+    }
     assert!(vigil_run.terminate().success(), "{}", vigil_run.stderr());
 }

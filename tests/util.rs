@@ -73,6 +73,11 @@ pub fn json_lines(output: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// The query for the quickstart's mail messages (not the connect and
+/// disconnect lines, which are kept as `other`): two delivered, one
+/// rejected, one deferred.
+pub const MESSAGES: &str = "event.kind:email -event.action:other";
+
 /// `vigil search` over `config`; returns the events found.
 pub fn search(config: &Path, query: &str) -> Vec<serde_json::Value> {
     let out = run(vigil().args(["search", "--limit", "1000000", "--config"]).arg(config).arg(query));

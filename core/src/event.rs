@@ -8,7 +8,60 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fmt;
+use std::ops::Deref;
+
+/// A short text that is usually one of a parser's constants (`blocked`,
+/// `squid`) and only sometimes built at run time: the constants cost no
+/// allocation per event. Reads as a `str`; on the wire it is a plain string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Label(Cow<'static, str>);
+
+impl Label {
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Deref for Label {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&'static str> for Label {
+    fn from(text: &'static str) -> Self {
+        Label(Cow::Borrowed(text))
+    }
+}
+
+impl From<String> for Label {
+    fn from(text: String) -> Self {
+        Label(Cow::Owned(text))
+    }
+}
+
+impl PartialEq<str> for Label {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Label {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Which family of log an event came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,6 +75,8 @@ pub enum EventKind {
     Auth,
     /// A web-server request (access logs of the school's own sites).
     Web,
+    /// An address handed to a device (a DHCP lease): who had which IP when.
+    Network,
 }
 
 impl EventKind {
@@ -32,6 +87,7 @@ impl EventKind {
             EventKind::Email => "email",
             EventKind::Auth => "auth",
             EventKind::Web => "web",
+            EventKind::Network => "network",
         }
     }
 }
@@ -79,12 +135,17 @@ pub struct Event {
     /// Family of log.
     #[serde(rename = "event.kind")]
     pub kind: EventKind,
-    /// What happened, normalised per kind: proxy `allowed`/`blocked`; auth
-    /// `logged-in`/`login-failed`/`invalid-user`/`too-many-failures`; email
-    /// `delivered`/`bounced`/`deferred`/`rejected`/`expired`, or `queued` when
-    /// no delivery status was logged before the message was released.
+    /// What happened, normalised per kind (the README lists every value):
+    /// proxy `allowed`/`blocked`; auth `logged-in`/`login-failed`/
+    /// `invalid-user`/`too-many-failures`/`logged-off`/`explicit-credentials`/
+    /// `suspicious-login`/`account-created`/`account-deleted`/
+    /// `account-disabled`/`account-locked`/`account-unlocked`/
+    /// `group-member-added`; email `delivered`/`bounced`/`deferred`/`rejected`/
+    /// `expired`, or `queued` when no delivery status was logged before the
+    /// message was released; network `lease-granted`/`lease-released`. A line
+    /// the format defines but that reports none of these is kept as `other`.
     #[serde(rename = "event.action")]
-    pub action: String,
+    pub action: Label,
     /// Whether it succeeded.
     #[serde(rename = "event.outcome")]
     pub outcome: Outcome,
@@ -92,6 +153,10 @@ pub struct Event {
     /// `invalid user`, the Postfix status text).
     #[serde(rename = "event.reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The product's own event or error code (Windows `4624`, Entra ID
+    /// `50126`), verbatim.
+    #[serde(rename = "event.code", default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// How long the request took, in milliseconds, when the log says.
     #[serde(rename = "event.duration_ms", default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
@@ -103,9 +168,62 @@ pub struct Event {
     /// Client port, when logged (sshd).
     #[serde(rename = "source.port", default, skip_serializing_if = "Option::is_none")]
     pub source_port: Option<u16>,
+    /// Hardware address of the client device (RADIUS Calling-Station-Id,
+    /// DHCP), lower-case, colon-separated.
+    #[serde(rename = "source.mac", default, skip_serializing_if = "Option::is_none")]
+    pub source_mac: Option<String>,
+    /// Country of the client address as ISO 3166 alpha-2, when the log says
+    /// (Entra ID, Google Workspace sign-ins).
+    #[serde(rename = "source.geo.country_iso_code", default, skip_serializing_if = "Option::is_none")]
+    pub source_country: Option<String>,
+    /// City of the client address, when the log says.
+    #[serde(rename = "source.geo.city_name", default, skip_serializing_if = "Option::is_none")]
+    pub source_city: Option<String>,
+    /// Server address of a network connection (firewall traffic logs).
+    #[serde(rename = "destination.ip", default, skip_serializing_if = "Option::is_none")]
+    pub destination_ip: Option<String>,
+    /// Server port of a network connection.
+    #[serde(rename = "destination.port", default, skip_serializing_if = "Option::is_none")]
+    pub destination_port: Option<u16>,
     /// The user the event is attributed to.
     #[serde(rename = "user.name", default, skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
+    /// The user's Windows or directory domain, when logged apart from the name.
+    #[serde(rename = "user.domain", default, skip_serializing_if = "Option::is_none")]
+    pub user_domain: Option<String>,
+    /// How `user.name` was found when the line itself did not name the user:
+    /// `lease:<format>` (the address was held by that user at the time,
+    /// according to a lease from that log format). Absent when the log line
+    /// names the user.
+    #[serde(rename = "user.attribution", default, skip_serializing_if = "Option::is_none")]
+    pub user_attribution: Option<String>,
+    /// The user's display name, from the user directory.
+    #[serde(rename = "user.full_name", default, skip_serializing_if = "Option::is_none")]
+    pub user_full_name: Option<String>,
+    /// `pupil` or `staff`, from the user directory.
+    #[serde(rename = "user.role", default, skip_serializing_if = "Option::is_none")]
+    pub user_role: Option<String>,
+    /// National Curriculum year group from the user directory: 0 is
+    /// Reception, 1 to 13 are Years 1 to 13.
+    #[serde(rename = "user.year_group", default, skip_serializing_if = "Option::is_none")]
+    pub user_year_group: Option<u8>,
+    /// The account acted upon, when it is not the actor (the account created,
+    /// deleted, locked or added to a group).
+    #[serde(rename = "user.target.name", default, skip_serializing_if = "Option::is_none")]
+    pub user_target_name: Option<String>,
+    /// The group an account was added to.
+    #[serde(rename = "group.name", default, skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// The client device's name (Windows workstation, Entra ID device).
+    #[serde(rename = "device.name", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    /// The client's User-Agent string.
+    #[serde(rename = "user_agent.original", default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    /// Conditional-access outcome of a sign-in and the policies applied
+    /// (Entra ID), e.g. `failure: Block legacy authentication`.
+    #[serde(rename = "access.policy", default, skip_serializing_if = "Option::is_none")]
+    pub access_policy: Option<String>,
     /// The host that wrote the log line (syslog host, mail server).
     #[serde(rename = "host.name", default, skip_serializing_if = "Option::is_none")]
     pub host_name: Option<String>,
@@ -118,6 +236,9 @@ pub struct Event {
     /// The search terms typed, when the URL is a known search engine's.
     #[serde(rename = "search.query", default, skip_serializing_if = "Option::is_none")]
     pub search_query: Option<String>,
+    /// The page that linked to the request (combined log format).
+    #[serde(rename = "http.request.referrer", default, skip_serializing_if = "Option::is_none")]
+    pub http_referrer: Option<String>,
     /// HTTP method (`GET`, `CONNECT`).
     #[serde(rename = "http.request.method", default, skip_serializing_if = "Option::is_none")]
     pub http_method: Option<String>,
@@ -156,10 +277,10 @@ pub struct Event {
     pub email_relay: Option<String>,
     /// Product that wrote the log (`squid`, `openssh`, `postfix`).
     #[serde(rename = "observer.product")]
-    pub observer_product: String,
+    pub observer_product: Label,
     /// Parser that read it (the `--format` name).
     #[serde(rename = "log.format")]
-    pub log_format: String,
+    pub log_format: Label,
     /// The configured source it was read from.
     #[serde(rename = "log.source", default, skip_serializing_if = "Option::is_none")]
     pub log_source: Option<String>,
@@ -176,10 +297,10 @@ impl Event {
     pub fn new(
         timestamp: DateTime<Utc>,
         kind: EventKind,
-        action: impl Into<String>,
+        action: impl Into<Label>,
         outcome: Outcome,
-        observer_product: impl Into<String>,
-        log_format: impl Into<String>,
+        observer_product: impl Into<Label>,
+        log_format: impl Into<Label>,
         message: impl Into<String>,
     ) -> Self {
         Event {
@@ -189,15 +310,32 @@ impl Event {
             action: action.into(),
             outcome,
             reason: None,
+            code: None,
             duration_ms: None,
             tenant: String::new(),
             source_ip: None,
             source_port: None,
+            source_mac: None,
+            source_country: None,
+            source_city: None,
+            destination_ip: None,
+            destination_port: None,
             user_name: None,
+            user_domain: None,
+            user_attribution: None,
+            user_full_name: None,
+            user_role: None,
+            user_year_group: None,
+            user_target_name: None,
+            group_name: None,
+            device_name: None,
+            user_agent: None,
+            access_policy: None,
             host_name: None,
             url_full: None,
             url_domain: None,
             search_query: None,
+            http_referrer: None,
             http_method: None,
             http_status: None,
             http_bytes: None,

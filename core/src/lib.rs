@@ -15,4 +15,4 @@ pub mod transport;
 
 pub use config::Config;
 pub use deadletter::DeadLetter;
-pub use event::{Event, EventKind, Outcome};
+pub use event::{Event, EventKind, Label, Outcome};

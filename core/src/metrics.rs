@@ -32,6 +32,16 @@ fn histogram(name: &str, help: &str, buckets: Vec<f64>) -> Histogram {
 pub static LINES_READ: LazyLock<IntCounterVec> =
     LazyLock::new(|| counter("vigil_lines_read_total", "Log lines read, by source.", &["source"]));
 
+/// What the lines read became, by source and use (`event`, `correlated`,
+/// `header`): with [`DEAD_LETTERED`] these add up to [`LINES_READ`].
+pub static LINES_USED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter(
+        "vigil_lines_used_total",
+        "Lines parsed, by source and what they became: an event, part of a multi-line event, or a log header.",
+        &["source", "use"],
+    )
+});
+
 /// Events produced, by kind and log format.
 pub static EVENTS: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter("vigil_events_total", "Normalised events produced, by kind and format.", &["kind", "format"])

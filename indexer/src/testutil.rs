@@ -52,6 +52,23 @@ pub(crate) fn full_event() -> Event {
     e.email_relay = Some("mx.example.org[1.2.3.4]:25".into());
     e.log_source = Some("proxy".into());
     e.log_offset = Some(99);
+    e.code = Some("4625".into());
+    e.source_mac = Some("3c:22:fb:01:02:03".into());
+    e.source_country = Some("GB".into());
+    e.source_city = Some("Leeds".into());
+    e.destination_ip = Some("142.250.1.1".into());
+    e.destination_port = Some(443);
+    e.user_domain = Some("SCHOOL".into());
+    e.user_attribution = Some("lease:radius".into());
+    e.user_full_name = Some("Alice Example".into());
+    e.user_role = Some("pupil".into());
+    e.user_year_group = Some(9);
+    e.user_target_name = Some("new.pupil".into());
+    e.group_name = Some("Domain Admins".into());
+    e.device_name = Some("LIB-PC-07".into());
+    e.user_agent = Some("Mozilla/5.0".into());
+    e.access_policy = Some("failure: Block legacy authentication".into());
+    e.http_referrer = Some("https://www.google.com/".into());
     e
 }
 

@@ -2,7 +2,7 @@
 //! streaming sources and `vigil parse`.
 
 use crate::lines::RawLine;
-use crate::parse::{LineContext, Parser};
+use crate::parse::{LineContext, LineUse, Parser};
 use chrono::{DateTime, Utc};
 use prometheus::IntCounter;
 use vigil_core::{metrics, DeadLetter, Event};
@@ -17,6 +17,8 @@ pub struct LineProcessor {
     lines_read: IntCounter,
     /// This source's `vigil_deadletter_total`.
     dead_lettered: IntCounter,
+    /// This source's `vigil_lines_used_total`, per [`LineUse`].
+    used: [IntCounter; 3],
 }
 
 impl LineProcessor {
@@ -29,6 +31,8 @@ impl LineProcessor {
             max_line_bytes,
             lines_read: metrics::LINES_READ.with_label_values(&[source]),
             dead_lettered: metrics::DEAD_LETTERED.with_label_values(&[source]),
+            used: [LineUse::Event, LineUse::Correlated, LineUse::Header]
+                .map(|u| metrics::LINES_USED.with_label_values(&[source, u.as_str()])),
         }
     }
 
@@ -53,7 +57,8 @@ impl LineProcessor {
         let ctx =
             LineContext { tenant: &self.tenant, source: &self.source, line_no: line.line_no, offset: line.offset, now };
         let before = events.len();
-        self.parser.parse(&text, &ctx, events).map_err(|e| e.0)?;
+        let line_use = self.parser.parse(&text, &ctx, events).map_err(|e| e.0)?;
+        self.used[line_use as usize].inc();
         count_events(&events[before..]);
         Ok(())
     }

@@ -3,13 +3,15 @@
 //! Until it has decided, every line goes to every candidate format (each
 //! keeps its own state, so Postfix correlation works from the first line),
 //! and only lines that no candidate accepts are errors. The first candidate
-//! that makes an event from a line wins — as does a candidate that is the
-//! only one to accept a line. Syslog lines are accepted by both syslog
-//! formats, so those are told apart by their first event. Once decided,
-//! lines go to the chosen parser alone, and a line it rejects is an error,
-//! never re-read as another format.
+//! that proves the format wins: it made a notable event from the line (any
+//! action but `other`) or took the line into a multi-line record — as does
+//! a candidate that is the only one to accept a line. Syslog lines are
+//! accepted by both syslog formats, so those are told apart by their first
+//! notable event; until then a line is kept as the first accepting
+//! candidate's `other` event. Once decided, lines go to the chosen parser
+//! alone, and a line it rejects is an error, never re-read as another format.
 
-use super::{LineContext, ParseError, Parser, PostfixParser, SquidParser, SshdParser};
+use super::{LineContext, LineUse, ParseError, Parser, PostfixParser, SquidParser, SshdParser};
 use chrono::{DateTime, Utc};
 use vigil_core::config::IngestConfig;
 use vigil_core::Event;
@@ -57,37 +59,37 @@ impl Parser for AutoParser {
         self.locked.as_ref().map_or("auto", |p| p.name())
     }
 
-    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<(), ParseError> {
+    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         if let Some(parser) = &mut self.locked {
             return parser.parse(line, ctx, out);
         }
         let mut accepted = Vec::new();
         let mut errors = Vec::new();
-        let mut decided = None;
         for (i, candidate) in self.candidates.iter_mut().enumerate() {
             let mut events = Vec::new();
             match candidate.parse(line, ctx, &mut events) {
-                Ok(()) if !events.is_empty() => {
-                    decided = Some((i, events));
-                    break;
+                Ok(line_use) => {
+                    let notable = line_use == LineUse::Correlated || events.iter().any(|e| e.action != "other");
+                    if notable {
+                        let why = format!("line {} is a {} record", ctx.line_no, candidate.name());
+                        self.lock(i, &why);
+                        out.append(&mut events);
+                        return Ok(line_use);
+                    }
+                    accepted.push((i, line_use, events));
                 }
-                Ok(()) => accepted.push(i),
                 Err(e) => errors.push(format!("{}: {e}", candidate.name())),
             }
         }
-        if let Some((i, mut events)) = decided {
-            self.lock(i, &format!("line {} made an event", ctx.line_no));
-            out.append(&mut events);
-            return Ok(());
+        let only_one = accepted.len() == 1;
+        let Some((first, line_use, mut events)) = accepted.into_iter().next() else {
+            return Err(ParseError(format!("no known format accepts this line ({})", errors.join("; "))));
+        };
+        if only_one {
+            self.lock(first, &format!("only this format accepted line {}", ctx.line_no));
         }
-        match accepted.as_slice() {
-            [] => Err(ParseError(format!("no known format accepts this line ({})", errors.join("; ")))),
-            [only] => {
-                self.lock(*only, &format!("only this format accepted line {}", ctx.line_no));
-                Ok(())
-            }
-            _ => Ok(()),
-        }
+        out.append(&mut events);
+        Ok(line_use)
     }
 
     fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
@@ -136,9 +138,10 @@ mod tests {
     }
 
     #[test]
-    fn syslog_lines_wait_for_an_event_to_decide() {
+    fn syslog_lines_wait_for_a_notable_event_to_decide() {
         let mut p = auto();
-        assert_eq!(parse_lines(&mut p, &[CRON]).unwrap(), vec![]);
+        let kept = parse_lines(&mut p, &[CRON]).unwrap();
+        assert_eq!((kept.len(), kept[0].action.as_str()), (1, "other"));
         assert_eq!(p.name(), "auto");
         let events = parse_lines(&mut p, &[SSHD]).unwrap();
         assert_eq!((p.name(), events[0].action.as_str()), ("sshd", "login-failed"));
@@ -146,30 +149,23 @@ mod tests {
     }
 
     #[test]
-    fn postfix_is_chosen_by_its_first_complete_message_with_nothing_lost() {
+    fn postfix_is_chosen_by_its_first_message_line_with_nothing_lost() {
         let mut p = auto();
+        let connect =
+            parse_lines(&mut p, &["Mar  4 10:00:00 mx postfix/smtpd[1]: connect from mail.example.com[203.0.113.5]"])
+                .unwrap();
+        assert_eq!((connect.len(), p.name()), (1, "auto"));
         let lines = [
-            "Mar  4 10:00:00 mx postfix/smtpd[1]: connect from mail.example.com[203.0.113.5]",
             "Mar  4 10:00:01 mx postfix/smtpd[1]: 3F2A1B4C5D: client=mail.example.com[203.0.113.5]",
             "Mar  4 10:00:02 mx postfix/qmgr[2]: 3F2A1B4C5D: from=<a@example.com>, size=10, nrcpt=1 (queue active)",
             "Mar  4 10:00:03 mx postfix/local[3]: 3F2A1B4C5D: to=<b@school.example>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)",
         ];
         assert_eq!(parse_lines(&mut p, &lines).unwrap(), vec![]);
-        assert_eq!(p.name(), "auto");
-        assert_eq!(p.oldest_held_offset(), Some(1000));
-        let events = parse_lines(&mut p, &["Mar  4 10:00:04 mx postfix/qmgr[2]: 3F2A1B4C5D: removed"]).unwrap();
         assert_eq!(p.name(), "postfix");
+        assert_eq!(p.oldest_held_offset(), Some(0));
+        let events = parse_lines(&mut p, &["Mar  4 10:00:04 mx postfix/qmgr[2]: 3F2A1B4C5D: removed"]).unwrap();
         assert_eq!(events[0].source_ip.as_deref(), Some("203.0.113.5"));
         assert_eq!(events[0].action, "delivered");
-    }
-
-    #[test]
-    fn held_messages_decide_at_end_of_input() {
-        let mut p = auto();
-        parse_lines(&mut p, &["Mar  4 10:00:01 mx postfix/smtpd[1]: 3F2A1B4C5D: client=h[203.0.113.5]"]).unwrap();
-        let mut out = Vec::new();
-        p.flush_all(&mut out);
-        assert_eq!((p.name(), out.len()), ("postfix", 1));
     }
 
     #[test]

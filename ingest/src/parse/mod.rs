@@ -38,6 +38,23 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
     }
 }
 
+/// The event of a syslog line that reports nothing notable (a session
+/// opened, another program's line in the same file): action `other`, the
+/// syslog program as the product, kept so the line stays searchable.
+fn other_syslog_event(
+    kind: vigil_core::EventKind,
+    sys: &syslog::SyslogLine<'_>,
+    format: &'static str,
+    line: &str,
+    ctx: &LineContext<'_>,
+) -> Event {
+    let product = vigil_core::Label::from(sys.program.to_string());
+    let mut e = Event::new(sys.timestamp, kind, "other", vigil_core::Outcome::Unknown, product, format, line);
+    set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
+    e.host_name = Some(sys.host.to_string());
+    e
+}
+
 /// Records where an event's (first) line came from: tenant, source, offset
 /// and the deterministic id derived from them and the raw line.
 fn set_origin(event: &mut Event, tenant: &str, source: &str, offset: u64, raw: &str) {
@@ -64,6 +81,33 @@ pub struct LineContext<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// What a parsed line became. Every line read is accounted for as exactly
+/// one of these or as a dead letter (`vigil_lines_used_total` beside
+/// `vigil_deadletter_total`), so nothing is lost without a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineUse {
+    /// The line is the (first) line of an event pushed now.
+    Event,
+    /// The line belongs to a multi-line record (a Postfix or Exim message)
+    /// whose event is pushed when the record is complete; its text is in
+    /// that event's `message`.
+    Correlated,
+    /// The line describes the log rather than recording anything (the
+    /// `#Fields:` and `#Software:` headers of W3C-style CSV logs).
+    Header,
+}
+
+impl LineUse {
+    /// The `use` label of `vigil_lines_used_total`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineUse::Event => "event",
+            LineUse::Correlated => "correlated",
+            LineUse::Header => "header",
+        }
+    }
+}
+
 /// Why a line was not accepted; becomes the dead-letter reason.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{0}")]
@@ -76,12 +120,14 @@ pub trait Parser: Send {
     /// The `--format` name (`squid`, `sshd`, `postfix`).
     fn name(&self) -> &'static str;
 
-    /// Parses one line (without its terminator), pushing zero or more
-    /// finished events onto `out`. `Ok` with nothing pushed means the line was
-    /// understood but makes no event (yet): an informational line, or part of
-    /// a message still being correlated. `Err` means the line is not this
-    /// format; the caller dead-letters it with the error as the reason.
-    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<(), ParseError>;
+    /// Parses one line (without its terminator), pushing finished events
+    /// onto `out`, and says what the line became. A line the format defines
+    /// but that reports nothing notable still makes an event (action
+    /// `other`), so it stays searchable. A correlating parser may push the
+    /// events of earlier, completed records with any line. `Err` means the
+    /// line is not this format; the caller dead-letters it with the error as
+    /// the reason, and the parser must have pushed nothing for it.
+    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError>;
 
     /// Pushes events held since before `now - hold` (log time). Called
     /// periodically by the source.

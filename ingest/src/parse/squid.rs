@@ -9,7 +9,7 @@
 //! field. Fields after the tenth (some sites append a referrer or user agent)
 //! are ignored.
 
-use super::{search_terms, weburl, LineContext, ParseError, Parser};
+use super::{search_terms, weburl, LineContext, LineUse, ParseError, Parser};
 use chrono::DateTime;
 use percent_encoding::percent_decode_str;
 use vigil_core::{Event, EventKind, Outcome};
@@ -90,7 +90,7 @@ impl Parser for SquidParser {
         "squid"
     }
 
-    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<(), ParseError> {
+    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let f = Fields::split(line)?;
         let timestamp = epoch_millis(f.time)
             .and_then(DateTime::from_timestamp_millis)
@@ -120,7 +120,7 @@ impl Parser for SquidParser {
             e.url_full = Some(url.to_string());
         }
         out.push(e);
-        Ok(())
+        Ok(LineUse::Event)
     }
 }
 

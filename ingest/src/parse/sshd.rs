@@ -4,10 +4,10 @@
 //! year-less traditional timestamps are read: as UTC, in the latest year not
 //! more than a day after the reading time). Login successes, failures,
 //! unknown users and brute-force cut-offs become `auth` events; every other
-//! well-formed syslog line (session lines, other programs) is understood but
-//! makes no event.
+//! well-formed syslog line (session lines, other programs) becomes an `auth`
+//! event with action `other`.
 
-use super::{syslog, LineContext, ParseError, Parser};
+use super::{syslog, LineContext, LineUse, ParseError, Parser};
 use vigil_core::{Event, EventKind, Outcome};
 
 /// Reads OpenSSH authentication lines; stateless.
@@ -34,13 +34,12 @@ impl Parser for SshdParser {
         "sshd"
     }
 
-    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<(), ParseError> {
+    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let sys = syslog::parse(line, ctx.now).map_err(|e| ParseError(e.to_string()))?;
-        if !PROGRAMS.contains(&sys.program) {
-            return Ok(());
-        }
-        let Some(attempt) = classify(sys.message)? else {
-            return Ok(());
+        let attempt = if PROGRAMS.contains(&sys.program) { classify(sys.message)? } else { None };
+        let Some(attempt) = attempt else {
+            out.push(super::other_syslog_event(EventKind::Auth, &sys, "sshd", line, ctx));
+            return Ok(LineUse::Event);
         };
         let mut e =
             Event::new(sys.timestamp, EventKind::Auth, attempt.action, attempt.outcome, "openssh", "sshd", line);
@@ -51,7 +50,7 @@ impl Parser for SshdParser {
         e.source_port = attempt.port;
         e.host_name = Some(sys.host.to_string());
         out.push(e);
-        Ok(())
+        Ok(LineUse::Event)
     }
 }
 
@@ -182,8 +181,15 @@ mod tests {
         events.remove(0)
     }
 
+    /// The line is understood but reports no login: kept as `other`.
     fn none(line: &str) {
-        assert_eq!(parse_lines(&mut SshdParser, &[line]).unwrap(), vec![], "{line}");
+        let kept = parse_lines(&mut SshdParser, &[line]).unwrap();
+        assert_eq!(kept.len(), 1, "{line}");
+        assert_eq!(
+            (kept[0].action.as_str(), kept[0].outcome, kept[0].user_name.as_deref()),
+            ("other", Outcome::Unknown, None)
+        );
+        assert_eq!((kept[0].kind, kept[0].message.as_str()), (EventKind::Auth, line));
     }
 
     /// Action, outcome, user, address, port and reason.
@@ -298,7 +304,7 @@ mod tests {
     }
 
     #[test]
-    fn other_syslog_lines_make_no_event() {
+    fn other_syslog_lines_are_kept_as_other() {
         none("Mar  4 10:42:00 gate sshd[1]: Connection closed by 192.0.2.1 port 22 [preauth]");
         none("Mar  4 10:42:00 gate sshd[1]: Received disconnect from 192.0.2.1 port 22:11: Bye Bye [preauth]");
         none(
@@ -352,7 +358,7 @@ mod tests {
     }
 
     #[test]
-    fn other_messages_sharing_a_prefix_make_no_event() {
+    fn other_messages_sharing_a_prefix_are_kept_as_other() {
         none("Mar  4 10:42:00 gate sshd[1]: Accepted certificate ID \"alice\" (serial 7) signed by ED25519 CA SHA256:xyz via /etc/ssh/ca");
         none("Mar  4 10:42:00 gate sshd[1]: Failed to release session: Interrupted system call");
     }

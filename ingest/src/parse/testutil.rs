@@ -1,6 +1,6 @@
 //! Helpers shared by the parsers' unit tests.
 
-use super::{LineContext, ParseError, Parser};
+use super::{LineContext, LineUse, ParseError, Parser};
 use chrono::{TimeZone, Utc};
 use vigil_core::Event;
 
@@ -23,11 +23,22 @@ pub fn ctx_at(offset: u64) -> LineContext<'static> {
 /// Feeds `lines` in order (offset = index × 1000) and returns every event
 /// made; stops at the first error.
 pub fn parse_lines(parser: &mut dyn Parser, lines: &[&str]) -> Result<Vec<Event>, ParseError> {
+    Ok(parse_lines_with_use(parser, lines)?.0)
+}
+
+/// [`parse_lines`], also returning what each line became.
+pub fn parse_lines_with_use(parser: &mut dyn Parser, lines: &[&str]) -> Result<(Vec<Event>, Vec<LineUse>), ParseError> {
     let mut out = Vec::new();
+    let mut uses = Vec::new();
     for (i, line) in lines.iter().enumerate() {
-        parser.parse(line, &ctx_at(i as u64 * 1000), &mut out)?;
+        let before = out.len();
+        let line_use = parser.parse(line, &ctx_at(i as u64 * 1000), &mut out)?;
+        if line_use == LineUse::Event {
+            assert!(out.len() > before, "line {i} was reported as an event but pushed none: {line:?}");
+        }
+        uses.push(line_use);
     }
-    Ok(out)
+    Ok((out, uses))
 }
 
 /// Parses one line that must make exactly one event.

@@ -8,13 +8,15 @@
 //! (a deferred mail retried later) yields a further event for the later lines.
 //!
 //! `NOQUEUE: reject:` lines (and smtpd rejections of a queued message's
-//! recipient) become `rejected` events at once.
+//! recipient) become `rejected` events at once. Lines about no message
+//! (`connect from`, `warning:`, other programs in the same file) become
+//! `email` events with action `other`.
 
 mod held;
 mod mail;
 mod record;
 
-use super::{syslog, LineContext, ParseError, Parser};
+use super::{syslog, LineContext, LineUse, ParseError, Parser};
 use chrono::{DateTime, Duration, Utc};
 use held::Held;
 use record::{Record, Reject};
@@ -44,35 +46,42 @@ impl Parser for PostfixParser {
         "postfix"
     }
 
-    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<(), ParseError> {
+    fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let sys = syslog::parse(line, ctx.now).map_err(|e| ParseError(e.to_string()))?;
+        let other = |out: &mut Vec<Event>| {
+            out.push(super::other_syslog_event(EventKind::Email, &sys, "postfix", line, ctx));
+            Ok(LineUse::Event)
+        };
         if !is_postfix(sys.program) {
-            return Ok(());
+            return other(out);
         }
         let component = sys.program.rsplit('/').next().unwrap_or(sys.program);
         if let Some(rest) = sys.message.strip_prefix("NOQUEUE: ") {
             let text = rest.strip_prefix("reject: ").or_else(|| rest.strip_prefix("milter-reject: "));
-            if let Some(text) = text {
-                let reject = record::smtp_reject(text)
-                    .ok_or_else(|| ParseError("postfix reject line is truncated or malformed".into()))?;
-                out.push(reject_event(&reject, None, &sys, line, ctx));
-            }
-            return Ok(());
+            let Some(text) = text else { return other(out) };
+            let reject = record::smtp_reject(text)
+                .ok_or_else(|| ParseError("postfix reject line is truncated or malformed".into()))?;
+            out.push(reject_event(&reject, None, &sys, line, ctx));
+            return Ok(LineUse::Event);
         }
         let Some((queue_id, rest)) = split_queue_id(sys.message) else {
-            return Ok(());
+            return other(out);
         };
         let record = record::classify(component, rest)?;
-        if let Record::SmtpReject(reject) = &record {
-            out.push(reject_event(reject, Some(queue_id), &sys, line, ctx));
-        }
+        let line_use = match &record {
+            Record::SmtpReject(reject) => {
+                out.push(reject_event(reject, Some(queue_id), &sys, line, ctx));
+                LineUse::Event
+            }
+            _ => LineUse::Correlated,
+        };
         let finished = matches!(record, Record::Removed | Record::ContentReject { .. });
         let mail = self.held.get_or_insert(queue_id, sys.timestamp, sys.host, line, ctx, out);
         mail.apply(record, line);
         if finished {
             out.extend(self.held.remove(queue_id));
         }
-        Ok(())
+        Ok(line_use)
     }
 
     fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {

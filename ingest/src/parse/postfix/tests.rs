@@ -149,7 +149,7 @@ fn flush_expired_emits_only_messages_older_than_the_hold() {
 }
 
 #[test]
-fn other_lines_make_no_event_and_foreign_lines_are_errors() {
+fn lines_about_no_message_are_kept_as_other_and_foreign_lines_are_errors() {
     let mut p = parser(100);
     for line in [
         "Mar  4 10:00:00 mx postfix/smtpd[1]: connect from mail.example.com[203.0.113.5]",
@@ -159,7 +159,10 @@ fn other_lines_make_no_event_and_foreign_lines_are_errors() {
         "Mar  4 10:00:00 mx postfix/master[1]: daemon started -- version 3.8.1, configuration /etc/postfix",
         "Mar  4 10:00:00 mx dovecot: imap-login: Login: user=<bob>",
     ] {
-        assert_eq!(parse_lines(&mut p, &[line]).unwrap(), vec![], "{line}");
+        let kept = parse_lines(&mut p, &[line]).unwrap();
+        assert_eq!(kept.len(), 1, "{line}");
+        assert_eq!((kept[0].action.as_str(), kept[0].kind, kept[0].message.as_str()), ("other", EventKind::Email, line));
+        assert_eq!(kept[0].host_name.as_deref(), Some("mx"));
     }
     assert_eq!(p.oldest_held_offset(), None);
     for line in [
