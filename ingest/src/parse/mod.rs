@@ -3,19 +3,31 @@
 //! Adding a format is adding a file here and a line in [`by_name`].
 
 mod auto;
+mod combined;
+mod e2guardian;
+mod fortigate;
+mod kv;
 mod postfix;
 mod search_terms;
+mod sophos_utm;
 mod squid;
+mod squidguard;
 mod sshd;
 mod syslog;
 #[cfg(test)]
 mod testutil;
+mod webfields;
 mod weburl;
 
 pub use auto::AutoParser;
+pub use combined::CombinedParser;
+pub use e2guardian::E2guardianParser;
+pub use fortigate::FortigateParser;
 pub use postfix::PostfixParser;
 pub use search_terms::search_query;
+pub use sophos_utm::SophosUtmParser;
 pub use squid::SquidParser;
+pub use squidguard::SquidguardParser;
 pub use sshd::SshdParser;
 
 use chrono::{DateTime, Utc};
@@ -24,7 +36,8 @@ use vigil_core::config::IngestConfig;
 use vigil_core::Event;
 
 /// The names [`by_name`] accepts, for `--format` help and config checks.
-pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "auto"];
+pub const FORMATS: &[&str] =
+    &["squid", "sshd", "postfix", "combined", "e2guardian", "fortigate", "sophos-utm", "squidguard", "auto"];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
@@ -33,6 +46,12 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "squid" => Some(Box::new(SquidParser)),
         "sshd" => Some(Box::new(SshdParser)),
         "postfix" => Some(Box::new(PostfixParser::new(ingest))),
+        "combined" => Some(Box::new(CombinedParser)),
+        "e2guardian" => Some(Box::new(E2guardianParser::default())),
+        "dansguardian" => Some(Box::new(E2guardianParser::dansguardian())),
+        "fortigate" => Some(Box::new(FortigateParser)),
+        "sophos-utm" => Some(Box::new(SophosUtmParser)),
+        "squidguard" => Some(Box::new(SquidguardParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
@@ -154,5 +173,6 @@ mod tests {
             assert_eq!(by_name(name, &ingest).map(|p| p.name()), Some(*name));
         }
         assert!(by_name("apache", &ingest).is_none());
+        assert_eq!(by_name("dansguardian", &ingest).map(|p| p.name()), Some("e2guardian"));
     }
 }
