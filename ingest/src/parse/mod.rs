@@ -3,7 +3,10 @@
 //! Adding a format is adding a file here and a line in [`by_name`].
 
 mod auto;
+mod dhcp;
+mod mac;
 mod postfix;
+mod radius;
 mod search_terms;
 mod squid;
 mod sshd;
@@ -11,12 +14,16 @@ mod syslog;
 #[cfg(test)]
 mod testutil;
 mod weburl;
+mod windows;
 
 pub use auto::AutoParser;
+pub use dhcp::DhcpParser;
 pub use postfix::PostfixParser;
+pub use radius::RadiusParser;
 pub use search_terms::search_query;
 pub use squid::SquidParser;
 pub use sshd::SshdParser;
+pub use windows::WindowsParser;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -24,7 +31,7 @@ use vigil_core::config::IngestConfig;
 use vigil_core::Event;
 
 /// The names [`by_name`] accepts, for `--format` help and config checks.
-pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "auto"];
+pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "windows", "radius", "dhcp", "auto"];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
@@ -33,6 +40,9 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "squid" => Some(Box::new(SquidParser)),
         "sshd" => Some(Box::new(SshdParser)),
         "postfix" => Some(Box::new(PostfixParser::new(ingest))),
+        "windows" => Some(Box::new(WindowsParser)),
+        "radius" => Some(Box::new(RadiusParser)),
+        "dhcp" => Some(Box::new(DhcpParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
