@@ -7,7 +7,10 @@ mod combined;
 mod e2guardian;
 mod fortigate;
 mod kv;
+mod dhcp;
+mod mac;
 mod postfix;
+mod radius;
 mod search_terms;
 mod sophos_utm;
 mod squid;
@@ -18,17 +21,21 @@ mod syslog;
 mod testutil;
 mod webfields;
 mod weburl;
+mod windows;
 
 pub use auto::AutoParser;
 pub use combined::CombinedParser;
 pub use e2guardian::E2guardianParser;
 pub use fortigate::FortigateParser;
+pub use dhcp::DhcpParser;
 pub use postfix::PostfixParser;
+pub use radius::RadiusParser;
 pub use search_terms::search_query;
 pub use sophos_utm::SophosUtmParser;
 pub use squid::SquidParser;
 pub use squidguard::SquidguardParser;
 pub use sshd::SshdParser;
+pub use windows::WindowsParser;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -36,8 +43,20 @@ use vigil_core::config::IngestConfig;
 use vigil_core::Event;
 
 /// The names [`by_name`] accepts, for `--format` help and config checks.
-pub const FORMATS: &[&str] =
-    &["squid", "sshd", "postfix", "combined", "e2guardian", "fortigate", "sophos-utm", "squidguard", "auto"];
+pub const FORMATS: &[&str] = &[
+    "squid",
+    "sshd",
+    "postfix",
+    "combined",
+    "e2guardian",
+    "fortigate",
+    "sophos-utm",
+    "squidguard",
+    "windows",
+    "radius",
+    "dhcp",
+    "auto",
+];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
@@ -52,6 +71,9 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "fortigate" => Some(Box::new(FortigateParser)),
         "sophos-utm" => Some(Box::new(SophosUtmParser)),
         "squidguard" => Some(Box::new(SquidguardParser)),
+        "windows" => Some(Box::new(WindowsParser)),
+        "radius" => Some(Box::new(RadiusParser)),
+        "dhcp" => Some(Box::new(DhcpParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
