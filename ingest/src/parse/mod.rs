@@ -3,6 +3,9 @@
 //! Adding a format is adding a file here and a line in [`by_name`].
 
 mod auto;
+mod entra_signin;
+mod google_login;
+mod json_line;
 mod postfix;
 mod search_terms;
 mod squid;
@@ -13,6 +16,8 @@ mod testutil;
 mod weburl;
 
 pub use auto::AutoParser;
+pub use entra_signin::EntraSigninParser;
+pub use google_login::GoogleLoginParser;
 pub use postfix::PostfixParser;
 pub use search_terms::search_query;
 pub use squid::SquidParser;
@@ -24,7 +29,7 @@ use vigil_core::config::IngestConfig;
 use vigil_core::Event;
 
 /// The names [`by_name`] accepts, for `--format` help and config checks.
-pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "auto"];
+pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "google-login", "entra-signin", "auto"];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
@@ -33,6 +38,8 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "squid" => Some(Box::new(SquidParser)),
         "sshd" => Some(Box::new(SshdParser)),
         "postfix" => Some(Box::new(PostfixParser::new(ingest))),
+        "google-login" => Some(Box::new(GoogleLoginParser)),
+        "entra-signin" => Some(Box::new(EntraSigninParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
