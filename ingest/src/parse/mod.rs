@@ -9,6 +9,9 @@ mod fortigate;
 mod kv;
 mod dhcp;
 mod mac;
+mod entra_signin;
+mod google_login;
+mod json_line;
 mod postfix;
 mod radius;
 mod search_terms;
@@ -28,6 +31,8 @@ pub use combined::CombinedParser;
 pub use e2guardian::E2guardianParser;
 pub use fortigate::FortigateParser;
 pub use dhcp::DhcpParser;
+pub use entra_signin::EntraSigninParser;
+pub use google_login::GoogleLoginParser;
 pub use postfix::PostfixParser;
 pub use radius::RadiusParser;
 pub use search_terms::search_query;
@@ -55,6 +60,8 @@ pub const FORMATS: &[&str] = &[
     "windows",
     "radius",
     "dhcp",
+    "google-login",
+    "entra-signin",
     "auto",
 ];
 
@@ -74,6 +81,8 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "windows" => Some(Box::new(WindowsParser)),
         "radius" => Some(Box::new(RadiusParser)),
         "dhcp" => Some(Box::new(DhcpParser)),
+        "google-login" => Some(Box::new(GoogleLoginParser)),
+        "entra-signin" => Some(Box::new(EntraSigninParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
