@@ -3,6 +3,11 @@
 //! Adding a format is adding a file here and a line in [`by_name`].
 
 mod auto;
+mod correlate;
+mod csvline;
+mod exchange;
+mod exim;
+mod m365_trace;
 mod postfix;
 mod search_terms;
 mod squid;
@@ -13,6 +18,9 @@ mod testutil;
 mod weburl;
 
 pub use auto::AutoParser;
+pub use exchange::ExchangeParser;
+pub use exim::EximParser;
+pub use m365_trace::M365TraceParser;
 pub use postfix::PostfixParser;
 pub use search_terms::search_query;
 pub use squid::SquidParser;
@@ -24,7 +32,7 @@ use vigil_core::config::IngestConfig;
 use vigil_core::Event;
 
 /// The names [`by_name`] accepts, for `--format` help and config checks.
-pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "auto"];
+pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "exim", "exchange", "m365-trace", "auto"];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
@@ -33,6 +41,9 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "squid" => Some(Box::new(SquidParser)),
         "sshd" => Some(Box::new(SshdParser)),
         "postfix" => Some(Box::new(PostfixParser::new(ingest))),
+        "exim" => Some(Box::new(EximParser::new(ingest))),
+        "exchange" => Some(Box::new(ExchangeParser::new())),
+        "m365-trace" => Some(Box::new(M365TraceParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
