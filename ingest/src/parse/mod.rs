@@ -12,6 +12,11 @@ mod mac;
 mod entra_signin;
 mod google_login;
 mod json_line;
+mod correlate;
+mod csvline;
+mod exchange;
+mod exim;
+mod m365_trace;
 mod postfix;
 mod radius;
 mod search_terms;
@@ -33,6 +38,9 @@ pub use fortigate::FortigateParser;
 pub use dhcp::DhcpParser;
 pub use entra_signin::EntraSigninParser;
 pub use google_login::GoogleLoginParser;
+pub use exchange::ExchangeParser;
+pub use exim::EximParser;
+pub use m365_trace::M365TraceParser;
 pub use postfix::PostfixParser;
 pub use radius::RadiusParser;
 pub use search_terms::search_query;
@@ -52,6 +60,9 @@ pub const FORMATS: &[&str] = &[
     "squid",
     "sshd",
     "postfix",
+    "exim",
+    "exchange",
+    "m365-trace",
     "combined",
     "e2guardian",
     "fortigate",
@@ -83,6 +94,9 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "dhcp" => Some(Box::new(DhcpParser)),
         "google-login" => Some(Box::new(GoogleLoginParser)),
         "entra-signin" => Some(Box::new(EntraSigninParser)),
+        "exim" => Some(Box::new(EximParser::new(ingest))),
+        "exchange" => Some(Box::new(ExchangeParser::new())),
+        "m365-trace" => Some(Box::new(M365TraceParser)),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }

@@ -1,25 +1,16 @@
 //! One message being correlated: what its lines have said so far.
 
 use super::record::{Record, Status};
+use crate::parse::correlate::{Evidence, Origin, Pending};
 use crate::parse::LineContext;
 use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
 use vigil_core::{Event, EventKind, Outcome};
 
-/// At most this many bytes of a message's lines are kept as evidence; a mail
-/// to thousands of recipients logs thousands of lines.
-const MAX_EVIDENCE_BYTES: usize = 64 * 1024;
-
 /// The state of one queued message.
 #[derive(Debug)]
 pub struct Mail {
-    /// Log time of the first line seen.
-    pub first_time: DateTime<Utc>,
-    /// Byte offset of the first line seen.
-    pub offset: u64,
-    id: String,
-    tenant: String,
-    source: String,
+    origin: Origin,
     host: String,
     queue_id: String,
     evidence: Evidence,
@@ -52,11 +43,7 @@ impl Mail {
     /// A mail first seen on `line`, logged by `host` at `time`.
     pub fn new(queue_id: &str, time: DateTime<Utc>, host: &str, line: &str, ctx: &LineContext<'_>) -> Self {
         Mail {
-            first_time: time,
-            offset: ctx.offset,
-            id: Event::derive_id(ctx.tenant, ctx.source, ctx.offset, line.as_bytes()),
-            tenant: ctx.tenant.to_string(),
-            source: ctx.source.to_string(),
+            origin: Origin::new(time, line, ctx),
             host: host.to_string(),
             queue_id: queue_id.to_string(),
             evidence: Evidence::default(),
@@ -129,12 +116,17 @@ impl Mail {
         };
         (action, outcome, Some(worst.text.clone()), worst.relay.clone())
     }
+}
 
-    /// The email event for this mail, complete or not.
-    pub fn into_event(self) -> Event {
+impl Pending for Mail {
+    fn first_time(&self) -> DateTime<Utc> {
+        self.origin.time
+    }
+
+    fn into_event(self) -> Event {
         let (action, outcome, reason, relay) = self.verdict();
         let mut e = Event::new(
-            self.first_time,
+            self.origin.time,
             EventKind::Email,
             action,
             outcome,
@@ -142,10 +134,7 @@ impl Mail {
             "postfix",
             self.evidence.into_text(),
         );
-        e.id = self.id;
-        e.tenant = self.tenant;
-        e.log_source = Some(self.source);
-        e.log_offset = Some(self.offset);
+        self.origin.stamp(&mut e);
         e.reason = reason;
         e.email_relay = relay;
         e.host_name = Some(self.host);
@@ -158,33 +147,5 @@ impl Mail {
         e.email_queue_id = Some(self.queue_id);
         e.email_size = self.size;
         e
-    }
-}
-
-/// The message's lines joined with `\n`, up to [`MAX_EVIDENCE_BYTES`]; lines
-/// past the limit are counted in a final `[N more lines not kept]` line.
-#[derive(Debug, Default)]
-struct Evidence {
-    text: String,
-    omitted: usize,
-}
-
-impl Evidence {
-    fn push(&mut self, line: &str) {
-        if self.omitted > 0 || self.text.len() + line.len() + 1 > MAX_EVIDENCE_BYTES {
-            self.omitted += 1;
-            return;
-        }
-        if !self.text.is_empty() {
-            self.text.push('\n');
-        }
-        self.text.push_str(line);
-    }
-
-    fn into_text(mut self) -> String {
-        if self.omitted > 0 {
-            self.text.push_str(&format!("\n[{} more lines not kept]", self.omitted));
-        }
-        self.text
     }
 }

@@ -1,10 +1,10 @@
 //! Postfix `mail.log`: the lines of one message, correlated by queue id,
 //! become one `email` event when qmgr logs `removed`.
 //!
-//! Held messages are bounded: at most `postfix_max_pending` are held (the
-//! oldest is emitted early with what is known), and
-//! [`Parser::flush_expired`] emits those whose first line is older than
-//! `postfix_hold_secs`. A message whose lines continue after it was emitted
+//! Held messages are bounded by [`Correlator`]: at most
+//! `postfix_max_pending` are held (the oldest is emitted early with what is
+//! known), and [`Parser::flush_expired`] emits those whose first line is
+//! older than `postfix_hold_secs`. A message whose lines continue after it was emitted
 //! (a deferred mail retried later) yields a further event for the later lines.
 //!
 //! `NOQUEUE: reject:` lines (and smtpd rejections of a queued message's
@@ -12,13 +12,13 @@
 //! (`connect from`, `warning:`, other programs in the same file) become
 //! `email` events with action `other`.
 
-mod held;
 mod mail;
 mod record;
 
+use super::correlate::Correlator;
 use super::{syslog, LineContext, LineUse, ParseError, Parser};
-use chrono::{DateTime, Duration, Utc};
-use held::Held;
+use chrono::{DateTime, Utc};
+use mail::Mail;
 use record::{Record, Reject};
 use vigil_core::config::IngestConfig;
 use vigil_core::{Event, EventKind, Outcome};
@@ -26,18 +26,13 @@ use vigil_core::{Event, EventKind, Outcome};
 /// Reads Postfix lines, holding each message until it is complete.
 #[derive(Debug)]
 pub struct PostfixParser {
-    held: Held,
-    hold: Duration,
+    held: Correlator<Mail>,
 }
 
 impl PostfixParser {
     /// A parser with the hold limits of `ingest`.
     pub fn new(ingest: &IngestConfig) -> Self {
-        let hold_secs = i64::try_from(ingest.postfix_hold_secs).unwrap_or(i64::MAX);
-        PostfixParser {
-            held: Held::new(ingest.postfix_max_pending),
-            hold: Duration::try_seconds(hold_secs).unwrap_or(Duration::MAX),
-        }
+        PostfixParser { held: Correlator::new("postfix", ingest) }
     }
 }
 
@@ -76,16 +71,18 @@ impl Parser for PostfixParser {
             _ => LineUse::Correlated,
         };
         let finished = matches!(record, Record::Removed | Record::ContentReject { .. });
-        let mail = self.held.get_or_insert(queue_id, sys.timestamp, sys.host, line, ctx, out);
+        let mail = self
+            .held
+            .get_or_insert_with(queue_id, ctx.offset, out, || Mail::new(queue_id, sys.timestamp, sys.host, line, ctx));
         mail.apply(record, line);
         if finished {
-            out.extend(self.held.remove(queue_id));
+            out.extend(self.held.finish(queue_id));
         }
         Ok(line_use)
     }
 
     fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        self.held.flush_older_than(now - self.hold, out);
+        self.held.flush_expired(now, out);
     }
 
     fn flush_all(&mut self, out: &mut Vec<Event>) {
