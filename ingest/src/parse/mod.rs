@@ -10,6 +10,7 @@ mod sshd;
 mod syslog;
 #[cfg(test)]
 mod testutil;
+mod unwrap;
 mod weburl;
 
 pub use auto::AutoParser;
@@ -17,6 +18,7 @@ pub use postfix::PostfixParser;
 pub use search_terms::search_query;
 pub use squid::SquidParser;
 pub use sshd::SshdParser;
+pub use unwrap::SyslogUnwrap;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
@@ -28,7 +30,12 @@ pub const FORMATS: &[&str] = &["squid", "sshd", "postfix", "auto"];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
+/// `syslog+NAME` (any but `auto`) reads NAME's lines inside a syslog header
+/// (see [`SyslogUnwrap`]).
 pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
+    if let Some(inner) = name.strip_prefix(unwrap::PREFIX).filter(|n| *n != "auto" && !n.starts_with(unwrap::PREFIX)) {
+        return Some(Box::new(SyslogUnwrap::new(by_name(inner, ingest)?)));
+    }
     match name {
         "squid" => Some(Box::new(SquidParser)),
         "sshd" => Some(Box::new(SshdParser)),
