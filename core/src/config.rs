@@ -130,6 +130,19 @@ pub enum SourceType {
     File,
     /// Standard input, until it closes.
     Stdin,
+    /// Syslog messages received over the network (`listen`, `protocol`).
+    Syslog,
+}
+
+/// The transport of a syslog source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SyslogProtocol {
+    /// One message per datagram (RFC 5426), possibly several lines each.
+    #[default]
+    Udp,
+    /// A stream of framed messages (RFC 6587), optionally over TLS (RFC 5425).
+    Tcp,
 }
 
 /// Where in a file to start when no checkpoint exists yet.
@@ -149,7 +162,7 @@ pub enum StartAt {
 pub struct SourceConfig {
     /// Unique name; it labels metrics, dead letters and checkpoints.
     pub name: String,
-    /// `file` or `stdin`.
+    /// `file`, `stdin` or `syslog`.
     #[serde(rename = "type")]
     pub source_type: SourceType,
     /// The file, for `type = "file"`.
@@ -163,6 +176,31 @@ pub struct SourceConfig {
     /// Where to start without a checkpoint.
     #[serde(default)]
     pub start_at: StartAt,
+    /// The address a `syslog` source listens on, e.g. `0.0.0.0:514`.
+    #[serde(default)]
+    pub listen: Option<SocketAddr>,
+    /// `udp` or `tcp`, for a `syslog` source.
+    #[serde(default)]
+    pub protocol: SyslogProtocol,
+    /// Certificate chain (PEM) that makes a `tcp` syslog source speak TLS.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
+    /// Tenant per sender address or CIDR block (`"10.1.0.0/16" = "st-marys"`)
+    /// of a `syslog` source; the most specific block wins, and unmatched
+    /// senders get the source's tenant.
+    #[serde(default)]
+    pub senders: BTreeMap<String, String>,
+    /// A `syslog` source serves at most this many TCP connections at once, and
+    /// keeps parser state for at most this many UDP senders.
+    #[serde(default = "default_max_senders")]
+    pub max_senders: usize,
+}
+
+fn default_max_senders() -> usize {
+    256
 }
 
 /// Ingest limits (`[ingest]`).
@@ -455,7 +493,7 @@ impl Config {
         };
         resolve(&mut self.data_dir);
         for source in &mut self.sources {
-            if let Some(p) = source.path.as_mut() {
+            for p in [&mut source.path, &mut source.tls_cert, &mut source.tls_key].into_iter().flatten() {
                 resolve(p);
             }
         }
@@ -476,6 +514,7 @@ impl Config {
             if s.source_type == SourceType::File && s.path.is_none() {
                 return Err(format!("source {:?} has type \"file\" but no path", s.name));
             }
+            validate_network_keys(s)?;
         }
         let mut rule_ids = std::collections::HashSet::new();
         for r in &self.alerter.rules {
@@ -506,6 +545,37 @@ impl Config {
     }
 }
 
+/// Checks that `listen` and the keys that go with it appear exactly on
+/// `syslog` sources, and that TLS has both its files and runs over TCP.
+fn validate_network_keys(s: &SourceConfig) -> Result<(), String> {
+    let name = &s.name;
+    if s.source_type != SourceType::Syslog {
+        let network_keys = s.listen.is_some() || s.tls_cert.is_some() || s.tls_key.is_some() || !s.senders.is_empty();
+        if network_keys {
+            return Err(format!(
+                "source {name:?}: listen, tls_cert, tls_key and senders apply only to type \"syslog\""
+            ));
+        }
+        return Ok(());
+    }
+    if s.listen.is_none() {
+        return Err(format!("source {name:?} has type \"syslog\" but no listen address (e.g. \"0.0.0.0:514\")"));
+    }
+    if s.path.is_some() {
+        return Err(format!("source {name:?} has type \"syslog\"; remove its path"));
+    }
+    if s.tls_cert.is_some() != s.tls_key.is_some() {
+        return Err(format!("source {name:?}: TLS needs both tls_cert and tls_key"));
+    }
+    if s.tls_cert.is_some() && s.protocol != SyslogProtocol::Tcp {
+        return Err(format!("source {name:?}: TLS needs protocol = \"tcp\""));
+    }
+    if s.max_senders == 0 {
+        return Err(format!("source {name:?}: max_senders must be at least 1"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -533,5 +603,22 @@ mod tests {
         let text = "[[sources]]\nname = \"p\"\ntype = \"file\"\nformat = \"squid\"\n";
         let err = Config::from_toml(text, "x", Path::new("/")).unwrap_err().to_string();
         assert!(err.contains("no path"), "{err}");
+    }
+
+    #[test]
+    fn syslog_sources_need_a_listen_address_and_tls_over_tcp() {
+        let base = "[[sources]]\nname = \"s\"\ntype = \"syslog\"\nformat = \"squid\"\n";
+        let err = Config::from_toml(base, "x", Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("no listen address"), "{err}");
+        let tls = format!("{base}listen = \"127.0.0.1:6514\"\ntls_cert = \"c.pem\"\ntls_key = \"k.pem\"\n");
+        let err = Config::from_toml(&tls, "x", Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("protocol = \"tcp\""), "{err}");
+        let ok = format!("{tls}protocol = \"tcp\"\n[sources.senders]\n\"10.1.0.0/16\" = \"st-marys\"\n");
+        let c = Config::from_toml(&ok, "x", Path::new("/etc/vigil")).unwrap();
+        assert_eq!(c.sources[0].tls_cert.as_deref(), Some(Path::new("/etc/vigil/c.pem")));
+        assert_eq!(c.sources[0].senders["10.1.0.0/16"], "st-marys");
+        let file = "[[sources]]\nname = \"p\"\ntype = \"file\"\npath = \"a\"\nformat = \"squid\"\nlisten = \"127.0.0.1:514\"\n";
+        let err = Config::from_toml(file, "x", Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("only to type \"syslog\""), "{err}");
     }
 }

@@ -7,6 +7,7 @@
 pub mod acks;
 pub mod checkpoint;
 pub mod lines;
+pub mod net;
 pub mod parse;
 pub mod pipeline;
 pub mod source;
@@ -44,16 +45,34 @@ pub enum IngestError {
     /// A source failed.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// A network (syslog) source failed.
+    #[error(transparent)]
+    Net(#[from] net::NetError),
 }
 
 /// The parser-backed line processor for one configured source.
 pub fn processor_for(config: &Config, source: &SourceConfig) -> Result<pipeline::LineProcessor, IngestError> {
-    let parser = parse::by_name(&source.format, &config.ingest).ok_or_else(|| IngestError::UnknownFormat {
+    processor_with_tenant(config, source, config.source_tenant(source))
+}
+
+/// [`processor_for`] with events of `tenant` (a syslog sender's tenant).
+/// A syslog source's format is read inside the syslog header
+/// (`syslog+FORMAT`, see [`parse::SyslogUnwrap`]).
+pub fn processor_with_tenant(
+    config: &Config,
+    source: &SourceConfig,
+    tenant: &str,
+) -> Result<pipeline::LineProcessor, IngestError> {
+    let format = match source.source_type {
+        SourceType::Syslog if !source.format.starts_with("syslog+") => format!("syslog+{}", source.format),
+        _ => source.format.clone(),
+    };
+    let parser = parse::by_name(&format, &config.ingest).ok_or_else(|| IngestError::UnknownFormat {
         source_name: source.name.clone(),
-        format: source.format.clone(),
-        known: parse::FORMATS.join(", "),
+        format,
+        known: format!("{}, and syslog+ before any but auto", parse::FORMATS.join(", ")),
     })?;
-    Ok(pipeline::LineProcessor::new(parser, config.source_tenant(source), &source.name, config.ingest.max_line_bytes))
+    Ok(pipeline::LineProcessor::new(parser, tenant, &source.name, config.ingest.max_line_bytes))
 }
 
 /// Counts down the sources still reading; fires `handed_over` at zero.
@@ -73,10 +92,12 @@ impl HandOver {
 }
 
 /// Runs every configured source until each has ended (`ReadMode::ToEnd`) or
-/// shutdown says stop. `handed_over` fires once every source has handed all
-/// its input to the transport, before waiting for deliveries: with the
-/// embedded transport, the caller then lets the consumers drain. Returns the
-/// per-source summaries in configuration order.
+/// shutdown says stop. Network (syslog) sources have no end: with
+/// `ReadMode::ToEnd` they are skipped (not even bound), and otherwise run
+/// until shutdown drains or stops them. `handed_over` fires once every
+/// source has handed all its input to the transport, before waiting for
+/// deliveries: with the embedded transport, the caller then lets the
+/// consumers drain. Returns the per-source summaries in configuration order.
 pub async fn run(
     config: &Config,
     producer: Arc<dyn Producer>,
@@ -88,18 +109,35 @@ pub async fn run(
         return Err(IngestError::NoSources);
     }
     let processors = config.sources.iter().map(|s| processor_for(config, s)).collect::<Result<Vec<_>, _>>()?;
+    let listeners = bind_network_sources(config, mode).await?;
     let store = Arc::new(checkpoint::CheckpointStore::open(&config.data_dir)?);
     let hand_over =
         Arc::new(HandOver { remaining: AtomicUsize::new(config.sources.len()), signal: Mutex::new(handed_over) });
-    let mut tasks = Vec::new();
-    for (source, processor) in config.sources.iter().zip(processors) {
+    let mut tasks: Vec<(String, tokio::task::JoinHandle<Result<SourceSummary, IngestError>>)> = Vec::new();
+    for ((source, processor), listener) in config.sources.iter().zip(processors).zip(listeners) {
         let producer = producer.clone();
         let shutdown = shutdown.clone();
         let hand_over = hand_over.clone();
         let done = move || hand_over.source_done();
         let max_line_bytes = config.ingest.max_line_bytes;
         let task = match source.source_type {
-            SourceType::Stdin => tokio::spawn(source::run_stdin(processor, producer, max_line_bytes, shutdown, done)),
+            SourceType::Stdin => tokio::spawn(async move {
+                Ok(source::run_stdin(processor, producer, max_line_bytes, shutdown, done).await?)
+            }),
+            SourceType::Syslog => match listener {
+                Some(listener) => {
+                    let (config, source) = (config.clone(), source.clone());
+                    let new_processor: net::NewProcessor = Box::new(move |tenant| {
+                        processor_with_tenant(&config, &source, tenant).expect("the format was checked at start")
+                    });
+                    tokio::spawn(async move { Ok(listener.run(new_processor, producer, shutdown, done).await?) })
+                }
+                None => {
+                    tracing::warn!(source = %source.name, "network sources are not read with --once; skipped");
+                    done();
+                    tokio::spawn(async { Ok(SourceSummary::default()) })
+                }
+            },
             SourceType::File => {
                 let file = FileSource {
                     name: source.name.clone(),
@@ -109,7 +147,7 @@ pub async fn run(
                     poll_interval: Duration::from_millis(config.ingest.poll_interval_ms),
                 };
                 let store = store.clone();
-                tokio::spawn(async move { file.run(processor, producer, store, mode, shutdown, done).await })
+                tokio::spawn(async move { Ok(file.run(processor, producer, store, mode, shutdown, done).await?) })
             }
         };
         tasks.push((source.name.clone(), task));
@@ -124,7 +162,7 @@ pub async fn run(
             }
             Ok(Err(e)) => {
                 tracing::error!(source = %name, error = %e, "source failed");
-                first_error.get_or_insert(IngestError::Source(e));
+                first_error.get_or_insert(e);
             }
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
@@ -133,4 +171,23 @@ pub async fn run(
         Some(e) => Err(e),
         None => Ok(summaries),
     }
+}
+
+/// Binds every syslog source's address before any source starts, so a busy
+/// port or a bad `senders` table fails `run` at once. With
+/// `ReadMode::ToEnd` nothing is bound: network sources are skipped. The
+/// result is aligned with `config.sources`.
+async fn bind_network_sources(config: &Config, mode: ReadMode) -> Result<Vec<Option<net::BoundSyslog>>, IngestError> {
+    let mut bound = Vec::with_capacity(config.sources.len());
+    for source in &config.sources {
+        let listener = match source.source_type {
+            SourceType::Syslog if mode == ReadMode::Follow => {
+                let tenant = config.source_tenant(source);
+                Some(net::SyslogSource::from_config(source, tenant, config.ingest.max_line_bytes)?.bind().await?)
+            }
+            _ => None,
+        };
+        bound.push(listener);
+    }
+    Ok(bound)
 }

@@ -4,19 +4,19 @@
 
 mod auto;
 mod combined;
-mod e2guardian;
-mod fortigate;
-mod kv;
-mod dhcp;
-mod mac;
-mod entra_signin;
-mod google_login;
-mod json_line;
 mod correlate;
 mod csvline;
+mod dhcp;
+mod e2guardian;
+mod entra_signin;
 mod exchange;
 mod exim;
+mod fortigate;
+mod google_login;
+mod json_line;
+mod kv;
 mod m365_trace;
+mod mac;
 mod postfix;
 mod radius;
 mod search_terms;
@@ -27,19 +27,20 @@ mod sshd;
 mod syslog;
 #[cfg(test)]
 mod testutil;
+mod unwrap;
 mod webfields;
 mod weburl;
 mod windows;
 
 pub use auto::AutoParser;
 pub use combined::CombinedParser;
-pub use e2guardian::E2guardianParser;
-pub use fortigate::FortigateParser;
 pub use dhcp::DhcpParser;
+pub use e2guardian::E2guardianParser;
 pub use entra_signin::EntraSigninParser;
-pub use google_login::GoogleLoginParser;
 pub use exchange::ExchangeParser;
 pub use exim::EximParser;
+pub use fortigate::FortigateParser;
+pub use google_login::GoogleLoginParser;
 pub use m365_trace::M365TraceParser;
 pub use postfix::PostfixParser;
 pub use radius::RadiusParser;
@@ -48,6 +49,7 @@ pub use sophos_utm::SophosUtmParser;
 pub use squid::SquidParser;
 pub use squidguard::SquidguardParser;
 pub use sshd::SshdParser;
+pub use unwrap::SyslogUnwrap;
 pub use windows::WindowsParser;
 
 use chrono::{DateTime, Utc};
@@ -78,7 +80,12 @@ pub const FORMATS: &[&str] = &[
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
+/// `syslog+NAME` (any but `auto`) reads NAME's lines inside a syslog header
+/// (see [`SyslogUnwrap`]).
 pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
+    if let Some(inner) = name.strip_prefix(unwrap::PREFIX).filter(|n| *n != "auto" && !n.starts_with(unwrap::PREFIX)) {
+        return Some(Box::new(SyslogUnwrap::new(by_name(inner, ingest)?)));
+    }
     match name {
         "squid" => Some(Box::new(SquidParser)),
         "sshd" => Some(Box::new(SshdParser)),
