@@ -85,7 +85,10 @@ impl Parser for PostfixParser {
     }
 
     fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        self.held.flush_older_than(now - self.hold, out);
+        // A hold longer than chrono's range of time expires nothing.
+        if let Some(cutoff) = now.checked_sub_signed(self.hold) {
+            self.held.flush_older_than(cutoff, out);
+        }
     }
 
     fn flush_all(&mut self, out: &mut Vec<Event>) {
