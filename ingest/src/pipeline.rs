@@ -44,7 +44,9 @@ impl LineProcessor {
     /// Parses `line`, pushing finished events onto `events`. `Err` holds the
     /// reason the line is rejected (over-long or not the format). Bytes that
     /// are not UTF-8 are replaced by U+FFFD before parsing, so a Latin-1
-    /// user name does not cost the event; the id still covers the raw bytes.
+    /// user name does not cost the event; the event id is derived from the
+    /// replaced text (the offset in it keeps ids unique), while a dead letter
+    /// keeps the raw bytes.
     pub fn process(&mut self, line: &RawLine, now: DateTime<Utc>, events: &mut Vec<Event>) -> Result<(), String> {
         self.lines_read.inc();
         if let Some(len) = line.overlong {

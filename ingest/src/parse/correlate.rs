@@ -110,7 +110,8 @@ impl<R: Pending> Correlator<R> {
     /// Emits, oldest first, every record whose first line was logged more
     /// than the hold time before `now`.
     pub fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
-        let cutoff = now - self.hold;
+        // A hold longer than chrono's range of time expires nothing.
+        let Some(cutoff) = now.checked_sub_signed(self.hold) else { return };
         let expired: Vec<String> = self
             .order
             .values()

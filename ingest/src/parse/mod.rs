@@ -1,6 +1,27 @@
 //! Parsers: one file per log format, all behind [`Parser`].
 //!
 //! Adding a format is adding a file here and a line in [`by_name`].
+//!
+//! # Damaged input
+//!
+//! What happens to damaged lines, whatever the format (pinned by
+//! `ingest/tests/damaged_input.rs` and the fuzz targets in `fuzz/`):
+//! - every line ends as exactly one [`LineUse`] or a dead letter, so
+//!   `vigil_lines_read_total = Σ vigil_lines_used_total + vigil_deadletter_total`;
+//! - invalid UTF-8: each bad sequence is replaced by U+FFFD and the line
+//!   parsed; the event id is derived from the replaced text (its offset keeps
+//!   it unique), and dead letters keep the raw bytes;
+//! - CRLF endings: the `\r` before the `\n` is dropped (only that one);
+//! - a line over `ingest.max_line_bytes` is dead-lettered as over-long with
+//!   its first `max_line_bytes` bytes kept, never parsed;
+//! - NUL and other control bytes are kept verbatim in `message` and fields;
+//! - a truncated line is an error naming the field at fault, or still a
+//!   valid event when what is left is a complete line of the format;
+//! - timestamps without a year follow the syslog rule (the latest year at
+//!   most a day after the reading time, see `syslog.rs`); without a zone
+//!   they are UTC;
+//! - clock skew: timestamps far in the future or past are kept as logged,
+//!   not clamped; any instant chrono can hold is accepted.
 
 mod auto;
 mod combined;

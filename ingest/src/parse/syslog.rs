@@ -10,9 +10,11 @@
 //! UTC (set servers writing such logs to UTC, or switch them to the
 //! high-precision format), and the year is the latest one that puts the time
 //! no more than a day after [`LineContext::now`](super::LineContext::now),
-//! so a December line read in January lands in the previous year.
+//! so a December line read in January lands in the previous year. A
+//! high-precision timestamp without its zone (`2026-03-04T10:42:00.5`, as
+//! some templates write) is likewise read as UTC rather than rejected.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 /// The parts of a syslog line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,8 +71,11 @@ fn token(s: &str) -> Option<(&str, &str)> {
 fn timestamp(line: &str, now: DateTime<Utc>) -> Option<(DateTime<Utc>, &str)> {
     if line.as_bytes().first()?.is_ascii_digit() {
         let (stamp, rest) = line.split_once(' ')?;
-        let t = DateTime::parse_from_rfc3339(stamp).ok()?;
-        return Some((t.with_timezone(&Utc), rest));
+        let t = match DateTime::parse_from_rfc3339(stamp) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(_) => NaiveDateTime::parse_from_str(stamp, "%Y-%m-%dT%H:%M:%S%.f").ok()?.and_utc(),
+        };
+        return Some((t, rest));
     }
     let (month, rest) = token(line)?;
     let (day, rest) = token(rest)?;
@@ -123,6 +128,13 @@ mod tests {
         assert_eq!(l.timestamp, Utc.with_ymd_and_hms(2026, 3, 4, 9, 42, 0).unwrap() + Duration::microseconds(123456));
         assert_eq!(l.program, "postfix/submission/smtpd");
         assert_eq!(l.message, "connect");
+    }
+
+    #[test]
+    fn high_precision_header_without_a_zone_is_utc() {
+        let l = parse("2026-03-04T10:42:00.5 mx sshd[9]: x", at(2020, 1, 1, 0, 0, 0)).unwrap();
+        assert_eq!(l.timestamp, at(2026, 3, 4, 10, 42, 0) + Duration::milliseconds(500));
+        assert_eq!(parse("2026-03-04T10:42 mx sshd[9]: x", at(2020, 1, 1, 0, 0, 0)), Err(SyslogError::Timestamp));
     }
 
     #[test]
