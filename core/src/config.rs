@@ -70,6 +70,10 @@ pub struct Config {
     /// The Prometheus endpoint.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// Enrichment of every event after parsing: tenants by network, the user
+    /// directory, IP → user attribution.
+    #[serde(default)]
+    pub enrich: EnrichConfig,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -244,6 +248,80 @@ impl Default for IngestConfig {
             postfix_hold_secs: default_postfix_hold_secs(),
             postfix_max_pending: default_postfix_max_pending(),
             poll_interval_ms: default_poll_interval_ms(),
+        }
+    }
+}
+
+/// Enrichment applied to every event after parsing (`[enrich]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichConfig {
+    /// Networks and their tenants (`[[enrich.networks]]`): an event whose
+    /// `source.ip` is in a listed network gets its tenant; the most specific
+    /// network wins.
+    #[serde(default)]
+    pub networks: Vec<NetworkTenant>,
+    /// The user directory, a CSV file with the header
+    /// `username,display_name,role,year_group,tenant`; off when absent.
+    #[serde(default)]
+    pub directory: Option<PathBuf>,
+    /// How often the directory file's modification time is checked, in
+    /// seconds; a changed file is reloaded without a restart.
+    #[serde(default = "default_directory_reload_secs")]
+    pub directory_reload_secs: u64,
+    /// Learn who holds which address from DHCP lease and login events, and
+    /// name the user of proxy and web events that do not.
+    #[serde(default = "default_leases")]
+    pub leases: bool,
+    /// A binding (address or device to user) that nothing ends or replaces
+    /// lasts this many hours.
+    #[serde(default = "default_max_binding_hours")]
+    pub max_binding_hours: u64,
+    /// At most this many bindings are kept; beyond it the oldest is dropped.
+    #[serde(default = "default_max_bindings")]
+    pub max_bindings: usize,
+    /// How often the lease table is saved to `<data_dir>/ingest/leases.json`
+    /// while it changes, in seconds (it is also saved at shutdown).
+    #[serde(default = "default_leases_save_secs")]
+    pub leases_save_secs: u64,
+}
+
+/// One network of `[[enrich.networks]]`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkTenant {
+    /// The network, e.g. `10.1.0.0/16` or `2001:db8:1::/48`.
+    pub cidr: ipnet::IpNet,
+    /// The tenant of events from it.
+    pub tenant: String,
+}
+
+fn default_directory_reload_secs() -> u64 {
+    30
+}
+fn default_leases() -> bool {
+    true
+}
+fn default_max_binding_hours() -> u64 {
+    12
+}
+fn default_max_bindings() -> usize {
+    200_000
+}
+fn default_leases_save_secs() -> u64 {
+    60
+}
+
+impl Default for EnrichConfig {
+    fn default() -> Self {
+        EnrichConfig {
+            networks: Vec::new(),
+            directory: None,
+            directory_reload_secs: default_directory_reload_secs(),
+            leases: default_leases(),
+            max_binding_hours: default_max_binding_hours(),
+            max_bindings: default_max_bindings(),
+            leases_save_secs: default_leases_save_secs(),
         }
     }
 }
@@ -503,6 +581,9 @@ impl Config {
         if let Some(p) = self.email.smtp.as_mut().and_then(|s| s.ca_file.as_mut()) {
             resolve(p);
         }
+        if let Some(p) = self.enrich.directory.as_mut() {
+            resolve(p);
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -530,6 +611,27 @@ impl Config {
         }
         if self.indexer.commit_max_docs == 0 || self.indexer.commit_interval_secs == 0 {
             return Err("indexer.commit_max_docs and indexer.commit_interval_secs must be at least 1".into());
+        }
+        self.validate_enrich()?;
+        Ok(())
+    }
+
+    fn validate_enrich(&self) -> Result<(), String> {
+        let e = &self.enrich;
+        let mut networks = std::collections::HashSet::new();
+        for n in &e.networks {
+            if !networks.insert(n.cidr.trunc()) {
+                return Err(format!("two [[enrich.networks]] entries list {}; each network must appear once", n.cidr));
+            }
+            if n.tenant.trim().is_empty() {
+                return Err(format!("[[enrich.networks]] entry {} has an empty tenant", n.cidr));
+            }
+        }
+        if e.directory_reload_secs == 0 || e.max_binding_hours == 0 || e.max_bindings == 0 || e.leases_save_secs == 0 {
+            return Err(
+                "enrich.directory_reload_secs, max_binding_hours, max_bindings and leases_save_secs must be at least 1"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -596,6 +698,27 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/etc/vigil/var"));
         assert_eq!(c.sources[0].path.as_deref(), Some(Path::new("/etc/vigil/logs/a.log")));
         assert!(c.kafka.is_none());
+    }
+
+    #[test]
+    fn enrich_section_parses_networks_and_resolves_the_directory() {
+        let text =
+            "[enrich]\ndirectory = \"users.csv\"\n[[enrich.networks]]\ncidr = \"10.1.0.0/16\"\ntenant = \"st-marys\"\n";
+        let c = Config::from_toml(text, "x", Path::new("/etc/vigil")).unwrap();
+        assert_eq!(c.enrich.directory.as_deref(), Some(Path::new("/etc/vigil/users.csv")));
+        assert_eq!(c.enrich.networks[0].cidr.to_string(), "10.1.0.0/16");
+        assert_eq!((c.enrich.max_binding_hours, c.enrich.max_bindings), (12, 200_000));
+        assert!(Config::from_toml("", "x", Path::new("/")).unwrap().enrich.leases);
+    }
+
+    #[test]
+    fn bad_or_duplicate_networks_are_rejected() {
+        let bad = "[[enrich.networks]]\ncidr = \"10.1.0.0/33\"\ntenant = \"a\"\n";
+        let err = Config::from_toml(bad, "x", Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("line 2"), "{err}");
+        let twice = "[[enrich.networks]]\ncidr = \"10.1.0.0/16\"\ntenant = \"a\"\n[[enrich.networks]]\ncidr = \"10.1.2.0/16\"\ntenant = \"b\"\n";
+        let err = Config::from_toml(twice, "x", Path::new("/")).unwrap_err().to_string();
+        assert!(err.contains("10.1.2.0/16"), "{err}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod acks;
 pub mod checkpoint;
+pub mod enrich;
 pub mod lines;
 pub mod net;
 pub mod parse;
@@ -42,6 +43,9 @@ pub enum IngestError {
     /// The checkpoint file could not be opened.
     #[error(transparent)]
     Checkpoint(#[from] checkpoint::CheckpointError),
+    /// Enrichment could not start (user directory, lease table).
+    #[error(transparent)]
+    Enrich(#[from] enrich::EnrichError),
     /// A source failed.
     #[error(transparent)]
     Source(#[from] SourceError),
@@ -73,6 +77,24 @@ pub fn processor_with_tenant(
         known: format!("{}, and syslog+ before any but auto", parse::FORMATS.join(", ")),
     })?;
     Ok(pipeline::LineProcessor::new(parser, tenant, &source.name, config.ingest.max_line_bytes))
+}
+
+/// How often enrichment upkeep (directory reload check, lease table save)
+/// runs; each has its own, longer, configured interval.
+const ENRICH_UPKEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs [`enrich::Enricher::maintain`] every [`ENRICH_UPKEEP_EVERY`] on the
+/// blocking pool (it reads and writes files) until aborted.
+fn spawn_enrich_upkeep(enricher: Arc<enrich::Enricher>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(ENRICH_UPKEEP_EVERY);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let enricher = enricher.clone();
+            let _ = tokio::task::spawn_blocking(move || enricher.maintain(std::time::Instant::now())).await;
+        }
+    })
 }
 
 /// Counts down the sources still reading; fires `handed_over` at zero.
@@ -108,7 +130,13 @@ pub async fn run(
     if config.sources.is_empty() {
         return Err(IngestError::NoSources);
     }
-    let processors = config.sources.iter().map(|s| processor_for(config, s)).collect::<Result<Vec<_>, _>>()?;
+    let enricher = Arc::new(enrich::Enricher::new(&config.enrich, &config.data_dir)?);
+    let processors = config
+        .sources
+        .iter()
+        .map(|s| processor_for(config, s).map(|p| p.with_enricher(enricher.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let upkeep = spawn_enrich_upkeep(enricher.clone());
     let listeners = bind_network_sources(config, mode).await?;
     let store = Arc::new(checkpoint::CheckpointStore::open(&config.data_dir)?);
     let hand_over =
@@ -126,9 +154,11 @@ pub async fn run(
             }),
             SourceType::Syslog => match listener {
                 Some(listener) => {
-                    let (config, source) = (config.clone(), source.clone());
+                    let (config, source, enricher) = (config.clone(), source.clone(), enricher.clone());
                     let new_processor: net::NewProcessor = Box::new(move |tenant| {
-                        processor_with_tenant(&config, &source, tenant).expect("the format was checked at start")
+                        processor_with_tenant(&config, &source, tenant)
+                            .expect("the format was checked at start")
+                            .with_enricher(enricher.clone())
                     });
                     tokio::spawn(async move { Ok(listener.run(new_processor, producer, shutdown, done).await?) })
                 }
@@ -166,6 +196,12 @@ pub async fn run(
             }
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
+    }
+    upkeep.abort();
+    // The lease table is a cache of what the logs said: failing to save it
+    // costs attribution after a restart, not events, so it is reported only.
+    if let Err(e) = tokio::task::spawn_blocking(move || enricher.save()).await.expect("saving does not panic") {
+        tracing::error!(error = %e, "lease table not saved at shutdown");
     }
     match first_error {
         Some(e) => Err(e),

@@ -1,10 +1,12 @@
 //! From a raw line to events or a dead letter: the step shared by the
 //! streaming sources and `vigil parse`.
 
+use crate::enrich::Enricher;
 use crate::lines::RawLine;
 use crate::parse::{LineContext, LineUse, Parser};
 use chrono::{DateTime, Utc};
 use prometheus::IntCounter;
+use std::sync::Arc;
 use vigil_core::{metrics, DeadLetter, Event};
 
 /// Parses the lines of one source.
@@ -19,6 +21,9 @@ pub struct LineProcessor {
     dead_lettered: IntCounter,
     /// This source's `vigil_lines_used_total`, per [`LineUse`].
     used: [IntCounter; 3],
+    /// Enrichment shared with the other sources; `None` when nothing is
+    /// configured, so such a source pays nothing for it.
+    enricher: Option<Arc<Enricher>>,
 }
 
 impl LineProcessor {
@@ -33,7 +38,15 @@ impl LineProcessor {
             dead_lettered: metrics::DEAD_LETTERED.with_label_values(&[source]),
             used: [LineUse::Event, LineUse::Correlated, LineUse::Header]
                 .map(|u| metrics::LINES_USED.with_label_values(&[source, u.as_str()])),
+            enricher: None,
         }
+    }
+
+    /// Enriches every event this processor makes with `enricher` (unless it
+    /// has nothing configured).
+    pub fn with_enricher(mut self, enricher: Arc<Enricher>) -> Self {
+        self.enricher = enricher.is_active().then_some(enricher);
+        self
     }
 
     /// The source name.
@@ -61,7 +74,7 @@ impl LineProcessor {
         let before = events.len();
         let line_use = self.parser.parse(&text, &ctx, events).map_err(|e| e.0)?;
         self.used[line_use as usize].inc();
-        count_events(&events[before..]);
+        self.finish(&mut events[before..]);
         Ok(())
     }
 
@@ -69,14 +82,23 @@ impl LineProcessor {
     pub fn flush_expired(&mut self, now: DateTime<Utc>, events: &mut Vec<Event>) {
         let before = events.len();
         self.parser.flush_expired(now, events);
-        count_events(&events[before..]);
+        self.finish(&mut events[before..]);
     }
 
     /// Pushes every held event (end of input).
     pub fn flush_all(&mut self, events: &mut Vec<Event>) {
         let before = events.len();
         self.parser.flush_all(events);
-        count_events(&events[before..]);
+        self.finish(&mut events[before..]);
+    }
+
+    /// Enriches and counts events just made, in the order they were made
+    /// (a lease event teaches before the proxy line after it is attributed).
+    fn finish(&self, made: &mut [Event]) {
+        if let Some(enricher) = &self.enricher {
+            made.iter_mut().for_each(|e| enricher.enrich(e));
+        }
+        count_events(made);
     }
 
     /// Offset of the oldest line the parser still holds.
