@@ -1,83 +1,171 @@
-//! `--format auto`: detect the format from the lines themselves.
+//! `--format auto`: detect a source's format from its first lines.
 //!
-//! Until it has decided, every line goes to every candidate format (each
-//! keeps its own state, so Postfix correlation works from the first line),
-//! and only lines that no candidate accepts are errors. The first candidate
-//! that proves the format wins: it made a notable event from the line (any
-//! action but `other`) or took the line into a multi-line record — as does
-//! a candidate that is the only one to accept a line. Syslog lines are
-//! accepted by both syslog formats, so those are told apart by their first
-//! notable event; until then a line is kept as the first accepting
-//! candidate's `other` event. Once decided, lines go to the chosen parser
-//! alone, and a line it rejects is an error, never re-read as another format.
+//! Candidates are every format in [`FORMATS`](super::FORMATS), and each
+//! format that does not read syslog headers itself wrapped in one
+//! (`syslog+squid`, see [`super::SyslogUnwrap`]). Until it has decided, every
+//! line goes to every candidate (each keeps its own state, so Postfix and
+//! Exim correlation works from the first line), and only lines that no
+//! candidate accepts are errors. A candidate proves the format, and is
+//! chosen, when it makes a notable event from a line (any action but
+//! `other`), takes the line into a multi-line record, or reads it as a log
+//! header; so is a candidate that is the only one to accept a line. The
+//! first candidate in [`candidate_names`]' order wins a tie. Until then a
+//! line every accepting candidate reads as `other` (a cron line in
+//! `auth.log`) is kept as the first accepting candidate's `other` event.
+//! The choice, the line that made it and why are logged and available from
+//! [`AutoParser::detection`].
+//!
+//! Once decided, lines go to the chosen parser alone. A source that changes
+//! format mid-stream is not silently mis-parsed: a line the chosen parser
+//! rejects is an error, and so is a line it reads only as `other` that
+//! another format would read as a notable record; both errors name the
+//! format the line looks like and the detection, so the line is
+//! dead-lettered with a reason that says to give that log its own source.
 
-use super::{LineContext, LineUse, ParseError, Parser, PostfixParser, SquidParser, SshdParser};
+use super::unwrap::{HEADER_FORMATS, PREFIX};
+use super::{by_name, LineContext, LineUse, ParseError, Parser, FORMATS};
 use chrono::{DateTime, Utc};
 use vigil_core::config::IngestConfig;
 use vigil_core::Event;
 
+/// How the format was chosen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detection {
+    /// The chosen format.
+    pub format: &'static str,
+    /// The line that decided it.
+    pub line_no: u64,
+    /// Why that line decided it.
+    pub reason: String,
+}
+
 /// A parser that locks onto the first format the input proves to be.
 pub struct AutoParser {
+    ingest: IngestConfig,
     candidates: Vec<Box<dyn Parser>>,
-    locked: Option<Box<dyn Parser>>,
+    locked: Option<(Box<dyn Parser>, Detection)>,
+}
+
+/// The candidate format names, in order of preference.
+pub fn candidate_names() -> Vec<String> {
+    let plain = FORMATS.iter().filter(|f| **f != "auto");
+    let wrapped = plain.clone().filter(|f| !HEADER_FORMATS.contains(f)).map(|f| format!("{PREFIX}{f}"));
+    plain.map(|f| f.to_string()).chain(wrapped).collect()
+}
+
+/// A fresh parser of every candidate format.
+fn candidates(ingest: &IngestConfig) -> Vec<Box<dyn Parser>> {
+    candidate_names().iter().filter_map(|name| by_name(name, ingest)).collect()
+}
+
+/// The first format but `chosen` that reads `line` as a notable record,
+/// tried on fresh parsers so that nothing is held.
+fn notable_elsewhere(ingest: &IngestConfig, line: &str, ctx: &LineContext<'_>, chosen: &str) -> Option<&'static str> {
+    candidates(ingest).into_iter().filter(|p| p.name() != chosen).find_map(|mut p| {
+        let mut events = Vec::new();
+        let line_use = p.parse(line, ctx, &mut events).ok()?;
+        is_notable(line_use, &events).then(|| p.name())
+    })
+}
+
+/// Whether what a parser made of a line proves its format.
+fn is_notable(line_use: LineUse, events: &[Event]) -> bool {
+    line_use != LineUse::Event || events.iter().any(|e| e.action != "other")
 }
 
 impl AutoParser {
-    /// Undecided, trying Squid, sshd and Postfix in that order.
+    /// Undecided, trying every candidate format.
     pub fn new(ingest: &IngestConfig) -> Self {
-        AutoParser {
-            candidates: vec![Box::new(SquidParser), Box::new(SshdParser), Box::new(PostfixParser::new(ingest))],
-            locked: None,
-        }
+        AutoParser { ingest: ingest.clone(), candidates: candidates(ingest), locked: None }
+    }
+
+    /// The chosen format, the line that decided it and why; `None` while
+    /// undecided.
+    pub fn detection(&self) -> Option<&Detection> {
+        self.locked.as_ref().map(|(_, d)| d)
     }
 
     /// Locks onto candidate `index`.
-    fn lock(&mut self, index: usize, why: &str) {
+    fn lock(&mut self, index: usize, ctx: &LineContext<'_>, reason: String) {
         let chosen = self.candidates.swap_remove(index);
         self.candidates.clear();
-        tracing::info!(format = chosen.name(), reason = why, "log format detected");
-        self.locked = Some(chosen);
+        let detection = Detection { format: chosen.name(), line_no: ctx.line_no, reason };
+        tracing::info!(source = ctx.source, format = detection.format, line = ctx.line_no, reason = %detection.reason, "log format detected");
+        self.locked = Some((chosen, detection));
     }
 
     /// Runs `flush` on each candidate in turn; the first to emit anything is
-    /// chosen (its held messages prove the format), and its events kept.
+    /// chosen (its held records prove the format), and its events kept.
     fn flush_undecided(&mut self, out: &mut Vec<Event>, mut flush: impl FnMut(&mut dyn Parser, &mut Vec<Event>)) {
         for i in 0..self.candidates.len() {
             let mut events = Vec::new();
             flush(self.candidates[i].as_mut(), &mut events);
             if !events.is_empty() {
-                self.lock(i, "it held messages when flushed");
+                let chosen = self.candidates.swap_remove(i);
+                self.candidates.clear();
+                let format = chosen.name();
+                tracing::info!(format, "log format detected from the records held at the end of input");
+                let reason = "it held records at the end of the input".to_string();
+                self.locked = Some((chosen, Detection { format, line_no: 0, reason }));
                 out.append(&mut events);
                 return;
             }
+        }
+    }
+
+    /// Parses with the chosen parser, refusing lines of another format.
+    fn parse_locked(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
+        let (parser, detection) = self.locked.as_mut().expect("called only when locked");
+        let chosen = parser.name();
+        let changed = |other: &str| {
+            ParseError(format!(
+                "this line looks like {other}, but the source was detected as {chosen} at line {} ({}); \
+                 give each log format its own [[sources]] entry",
+                detection.line_no, detection.reason
+            ))
+        };
+        let mut events = Vec::new();
+        match parser.parse(line, ctx, &mut events) {
+            Ok(line_use) if !is_notable(line_use, &events) => {
+                if let Some(other) = notable_elsewhere(&self.ingest, line, ctx, chosen) {
+                    return Err(changed(other));
+                }
+                out.append(&mut events);
+                Ok(line_use)
+            }
+            Ok(line_use) => {
+                out.append(&mut events);
+                Ok(line_use)
+            }
+            Err(e) => match notable_elsewhere(&self.ingest, line, ctx, chosen) {
+                Some(other) => Err(changed(other)),
+                None => Err(e),
+            },
         }
     }
 }
 
 impl Parser for AutoParser {
     fn name(&self) -> &'static str {
-        self.locked.as_ref().map_or("auto", |p| p.name())
+        self.locked.as_ref().map_or("auto", |(p, _)| p.name())
     }
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
-        if let Some(parser) = &mut self.locked {
-            return parser.parse(line, ctx, out);
+        if self.locked.is_some() {
+            return self.parse_locked(line, ctx, out);
         }
         let mut accepted = Vec::new();
         let mut errors = Vec::new();
         for (i, candidate) in self.candidates.iter_mut().enumerate() {
             let mut events = Vec::new();
             match candidate.parse(line, ctx, &mut events) {
-                Ok(line_use) => {
-                    let notable = line_use == LineUse::Correlated || events.iter().any(|e| e.action != "other");
-                    if notable {
-                        let why = format!("line {} is a {} record", ctx.line_no, candidate.name());
-                        self.lock(i, &why);
-                        out.append(&mut events);
-                        return Ok(line_use);
-                    }
-                    accepted.push((i, line_use, events));
+                Ok(line_use) if is_notable(line_use, &events) => {
+                    let why = format!("line {} is a {} record", ctx.line_no, candidate.name());
+                    self.lock(i, ctx, why);
+                    out.append(&mut events);
+                    return Ok(line_use);
                 }
+                Ok(line_use) => accepted.push((i, line_use, events)),
                 Err(e) => errors.push(format!("{}: {e}", candidate.name())),
             }
         }
@@ -86,7 +174,7 @@ impl Parser for AutoParser {
             return Err(ParseError(format!("no known format accepts this line ({})", errors.join("; "))));
         };
         if only_one {
-            self.lock(first, &format!("only this format accepted line {}", ctx.line_no));
+            self.lock(first, ctx, format!("only this format accepted line {}", ctx.line_no));
         }
         out.append(&mut events);
         Ok(line_use)
@@ -94,21 +182,21 @@ impl Parser for AutoParser {
 
     fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
         match &mut self.locked {
-            Some(parser) => parser.flush_expired(now, out),
+            Some((parser, _)) => parser.flush_expired(now, out),
             None => self.flush_undecided(out, |p, events| p.flush_expired(now, events)),
         }
     }
 
     fn flush_all(&mut self, out: &mut Vec<Event>) {
         match &mut self.locked {
-            Some(parser) => parser.flush_all(out),
+            Some((parser, _)) => parser.flush_all(out),
             None => self.flush_undecided(out, |p, events| p.flush_all(events)),
         }
     }
 
     fn oldest_held_offset(&self) -> Option<u64> {
         match &self.locked {
-            Some(parser) => parser.oldest_held_offset(),
+            Some((parser, _)) => parser.oldest_held_offset(),
             None => self.candidates.iter().filter_map(|p| p.oldest_held_offset()).min(),
         }
     }
@@ -123,18 +211,41 @@ mod tests {
         "1709548920.123 145 10.1.2.3 TCP_MISS/200 5120 GET http://example.com/ - HIER_DIRECT/1.2.3.4 text/html";
     const SSHD: &str = "Mar  4 10:42:00 gate sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
     const CRON: &str = "Mar  4 10:41:00 gate CRON[9]: pam_unix(cron:session): session opened for user root";
+    const POSTFIX_LINE: &str = "Mar  4 10:00:01 mx postfix/smtpd[1]: 3F2A1B4C5D: client=mail.example.com[203.0.113.5]";
 
     fn auto() -> AutoParser {
         AutoParser::new(&IngestConfig::default())
     }
 
     #[test]
-    fn squid_lines_lock_squid() {
+    fn squid_lines_lock_squid_and_say_why() {
         let mut p = auto();
         let events = parse_lines(&mut p, &[SQUID]).unwrap();
         assert_eq!((p.name(), events.len(), events[0].log_format.as_str()), ("squid", 1, "squid"));
-        // A syslog line is not silently read as another format once locked.
-        assert!(parse_lines(&mut p, &[SSHD]).is_err());
+        let detection = p.detection().unwrap();
+        assert_eq!((detection.format, detection.line_no), ("squid", 1));
+        assert!(detection.reason.contains("squid record"), "{detection:?}");
+    }
+
+    #[test]
+    fn a_line_of_another_format_after_detection_is_refused_naming_both() {
+        let mut p = auto();
+        parse_lines(&mut p, &[SQUID]).unwrap();
+        let err = parse_lines(&mut p, &[SSHD]).unwrap_err();
+        assert!(err.0.contains("looks like sshd") && err.0.contains("detected as squid at line 1"), "{err}");
+    }
+
+    #[test]
+    fn a_line_read_only_as_other_but_notable_elsewhere_is_refused() {
+        let mut p = auto();
+        parse_lines(&mut p, &[SSHD]).unwrap();
+        assert_eq!(p.name(), "sshd");
+        // sshd would keep a Postfix line as `other`; auto refuses it instead.
+        let err = parse_lines(&mut p, &[POSTFIX_LINE]).unwrap_err();
+        assert!(err.0.contains("looks like postfix"), "{err}");
+        // A cron line is `other` everywhere: kept.
+        let kept = parse_lines(&mut p, &[CRON]).unwrap();
+        assert_eq!(kept[0].action, "other");
     }
 
     #[test]
@@ -145,7 +256,6 @@ mod tests {
         assert_eq!(p.name(), "auto");
         let events = parse_lines(&mut p, &[SSHD]).unwrap();
         assert_eq!((p.name(), events[0].action.as_str()), ("sshd", "login-failed"));
-        assert!(parse_lines(&mut p, &[SQUID]).is_err());
     }
 
     #[test]
@@ -156,7 +266,7 @@ mod tests {
                 .unwrap();
         assert_eq!((connect.len(), p.name()), (1, "auto"));
         let lines = [
-            "Mar  4 10:00:01 mx postfix/smtpd[1]: 3F2A1B4C5D: client=mail.example.com[203.0.113.5]",
+            POSTFIX_LINE,
             "Mar  4 10:00:02 mx postfix/qmgr[2]: 3F2A1B4C5D: from=<a@example.com>, size=10, nrcpt=1 (queue active)",
             "Mar  4 10:00:03 mx postfix/local[3]: 3F2A1B4C5D: to=<b@school.example>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)",
         ];
@@ -169,9 +279,29 @@ mod tests {
     }
 
     #[test]
+    fn syslog_wrapped_squid_is_detected_as_wrapped() {
+        let mut p = auto();
+        let line = format!("<134>1 2024-03-04T10:42:00Z proxy1 squid 77 - - {SQUID}");
+        let events = parse_lines(&mut p, &[&line]).unwrap();
+        assert_eq!(p.name(), "squid");
+        assert!(p.detection().unwrap().reason.contains("squid record"));
+        assert_eq!((events[0].host_name.as_deref(), events[0].message.as_str()), (Some("proxy1"), line.as_str()));
+    }
+
+    #[test]
+    fn every_format_is_a_candidate() {
+        let names = candidate_names();
+        for format in FORMATS.iter().filter(|f| **f != "auto") {
+            assert!(names.iter().any(|n| n == format), "{format}");
+        }
+        assert!(names.iter().any(|n| n == "syslog+squid"));
+        assert!(!names.iter().any(|n| n == "syslog+sshd"), "sshd reads its own header");
+    }
+
+    #[test]
     fn lines_no_format_accepts_are_errors_naming_each_format() {
         let err = parse_lines(&mut auto(), &["<html><body>hello</body></html>"]).unwrap_err();
-        for name in ["squid", "sshd", "postfix"] {
+        for name in ["squid", "sshd", "postfix", "windows", "exchange"] {
             assert!(err.0.contains(name), "{err}");
         }
     }

@@ -12,7 +12,8 @@
 //!   daemon. These timestamps follow [`super::syslog`]: no zone means UTC.
 //!
 //! The inner parser gets MSG, except for formats that read the syslog header
-//! themselves ([`HEADER_FORMATS`]: sshd, Postfix). Those get the line
+//! themselves ([`HEADER_FORMATS`]: sshd, Postfix, Exim, DHCP, RADIUS, Sophos
+//! UTM, FortiGate). Those get the line
 //! without `<PRI>`, an RFC 5424 header rewritten as
 //! `TIMESTAMP HOST APP[PROCID]: MSG` (a `-` timestamp becomes the reading
 //! time), so the header is read once, by the parser that knows it.
@@ -29,7 +30,7 @@ use std::borrow::Cow;
 use vigil_core::Event;
 
 /// Formats whose parsers read the syslog header themselves.
-pub const HEADER_FORMATS: &[&str] = &["sshd", "postfix"];
+pub const HEADER_FORMATS: &[&str] = &["sshd", "postfix", "exim", "dhcp", "radius", "sophos-utm", "fortigate"];
 
 /// The prefix of a wrapped format's name: `syslog+squid`.
 pub const PREFIX: &str = "syslog+";
