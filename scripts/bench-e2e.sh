@@ -13,6 +13,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release"
 python3 scripts/gen-squid-log.py "$lines" > "$work/access.log"
 {
   cat <<TOML
@@ -29,7 +30,7 @@ TOML
 } > "$work/vigil.toml"
 
 if [ -x /usr/bin/time ]; then
-  /usr/bin/time -v target/release/vigil run --once --config "$work/vigil.toml" 2> "$work/time.txt" >/dev/null
+  /usr/bin/time -v "$bin/vigil" run --once --config "$work/vigil.toml" 2> "$work/time.txt" >/dev/null
   wall=$(grep 'Elapsed (wall clock)' "$work/time.txt" | awk '{print $NF}' | awk -F: '{ if (NF==3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
   user=$(grep 'User time' "$work/time.txt" | awk '{print $NF}')
   sys=$(grep 'System time' "$work/time.txt" | awk '{print $NF}')
@@ -44,6 +45,6 @@ print(f"cpu:  {cpu:.2f} s  -> {lines / cpu:,.0f} lines per CPU-second")
 print(f"peak RSS: {rss / 1024:.0f} MiB")
 PY
 else
-  time target/release/vigil run --once --config "$work/vigil.toml" >/dev/null
+  time "$bin/vigil" run --once --config "$work/vigil.toml" >/dev/null
 fi
-echo "documents indexed: $(target/release/vigil search --config "$work/vigil.toml" --limit 100000000 '*' | wc -l)"
+echo "documents indexed: $("$bin/vigil" search --config "$work/vigil.toml" --limit 100000000 '*' | wc -l)"

@@ -28,12 +28,14 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo_cmd apt-get update -qq && $sudo_cmd env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-cargo build --release --quiet --bin vigil --bin vigil-mock-kafka
+cargo build --release --quiet --bin vigil
+cargo build --release --quiet -p vigil-testkit --bin vigil-mock-kafka
+bin="${CARGO_TARGET_DIR:-target}/release"
 python3 scripts/gen-squid-log.py "$lines" > "$work/access.log"
 
 # The mock cluster prints `bootstrap HOST:PORT,...` once its topics exist.
 mkfifo "$work/mock.out"
-target/release/vigil-mock-kafka --brokers 3 --topic raw:6 --topic vigil.events:6 --topic vigil.alerts:6 \
+"$bin/vigil-mock-kafka" --brokers 3 --topic raw:6 --topic vigil.events:6 --topic vigil.alerts:6 \
   --topic vigil.deadletter:6 > "$work/mock.out" &
 mock_pid=$!
 read -r _ bootstrap < "$work/mock.out"
@@ -57,7 +59,7 @@ type = "file"
 path = "$work/access.log"
 format = "squid"
 TOML
-read -r vigil_wall vigil_rss < <(measure target/release/vigil ingest --once --config "$work/vigil.toml")
+read -r vigil_wall vigil_rss < <(measure "$bin/vigil" ingest --once --config "$work/vigil.toml")
 
 python3 - "$lines" "$kcat_wall" "$kcat_rss" "$vigil_wall" "$vigil_rss" <<'PY'
 import sys

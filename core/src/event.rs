@@ -379,7 +379,11 @@ impl Event {
 
     /// Serialises to the wire format (one JSON object).
     pub fn to_json(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect("an Event always serialises")
+        // Sized for the raw line in `message`, its parts again in the parsed
+        // fields and the field names, so the buffer rarely has to grow.
+        let mut json = Vec::with_capacity(2 * self.message.len() + 512);
+        serde_json::to_writer(&mut json, self).expect("an Event always serialises");
+        json
     }
 
     /// Parses the wire format.
@@ -391,12 +395,8 @@ impl Event {
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(DIGITS[(b >> 4) as usize] as char);
-        out.push(DIGITS[(b & 15) as usize] as char);
-    }
-    out
+    let digits: Vec<u8> = bytes.iter().flat_map(|b| [DIGITS[(b >> 4) as usize], DIGITS[(b & 15) as usize]]).collect();
+    String::from_utf8(digits).expect("hex digits are ASCII")
 }
 
 #[cfg(test)]

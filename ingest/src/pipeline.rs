@@ -7,7 +7,7 @@ use crate::parse::{LineContext, LineUse, Parser};
 use chrono::{DateTime, Utc};
 use prometheus::IntCounter;
 use std::sync::Arc;
-use vigil_core::{metrics, DeadLetter, Event};
+use vigil_core::{metrics, DeadLetter, Event, EventKind, Label};
 
 /// Parses the lines of one source.
 pub struct LineProcessor {
@@ -24,6 +24,9 @@ pub struct LineProcessor {
     /// Enrichment shared with the other sources; `None` when nothing is
     /// configured, so such a source pays nothing for it.
     enricher: Option<Arc<Enricher>>,
+    /// `vigil_events_total` per (kind, format) this source has made so far,
+    /// resolved once each rather than per event.
+    events_made: Vec<(EventKind, Label, IntCounter)>,
 }
 
 impl LineProcessor {
@@ -39,6 +42,7 @@ impl LineProcessor {
             used: [LineUse::Event, LineUse::Correlated, LineUse::Header]
                 .map(|u| metrics::LINES_USED.with_label_values(&[source, u.as_str()])),
             enricher: None,
+            events_made: Vec::new(),
         }
     }
 
@@ -94,11 +98,26 @@ impl LineProcessor {
 
     /// Enriches and counts events just made, in the order they were made
     /// (a lease event teaches before the proxy line after it is attributed).
-    fn finish(&self, made: &mut [Event]) {
+    fn finish(&mut self, made: &mut [Event]) {
         if let Some(enricher) = &self.enricher {
             made.iter_mut().for_each(|e| enricher.enrich(e));
         }
-        count_events(made);
+        for e in made.iter() {
+            self.events_made_counter(e).inc();
+        }
+    }
+
+    /// This source's `vigil_events_total` counter for `event`'s kind and
+    /// format (a source makes a handful of combinations at most).
+    fn events_made_counter(&mut self, event: &Event) -> &IntCounter {
+        let known =
+            self.events_made.iter().position(|(kind, format, _)| *kind == event.kind && *format == event.log_format);
+        let index = known.unwrap_or_else(|| {
+            let counter = metrics::EVENTS.with_label_values(&[event.kind.as_str(), &event.log_format]);
+            self.events_made.push((event.kind, event.log_format.clone(), counter));
+            self.events_made.len() - 1
+        });
+        &self.events_made[index].2
     }
 
     /// Offset of the oldest line the parser still holds.
@@ -118,11 +137,5 @@ impl LineProcessor {
             reason,
             raw: line.bytes.clone(),
         }
-    }
-}
-
-fn count_events(events: &[Event]) {
-    for e in events {
-        metrics::EVENTS.with_label_values(&[e.kind.as_str(), &e.log_format]).inc();
     }
 }

@@ -53,7 +53,7 @@ mod webfields;
 mod weburl;
 mod windows;
 
-pub use auto::AutoParser;
+pub use auto::{AutoParser, Detection};
 pub use combined::CombinedParser;
 pub use dhcp::DhcpParser;
 pub use e2guardian::E2guardianParser;
