@@ -56,6 +56,18 @@ pub fn processor_for(config: &Config, source: &SourceConfig) -> Result<pipeline:
     Ok(pipeline::LineProcessor::new(parser, config.source_tenant(source), &source.name, config.ingest.max_line_bytes))
 }
 
+/// A maker of fresh processors for a configured source (one per file it
+/// reads), checked once here.
+pub fn processor_factory(config: &Config, source: &SourceConfig) -> Result<source::NewProcessor, IngestError> {
+    processor_for(config, source)?;
+    let (ingest, source) = (config.ingest.clone(), source.clone());
+    let tenant = config.source_tenant(&source).to_string();
+    Ok(Arc::new(move || {
+        let parser = parse::by_name(&source.format, &ingest).expect("the format was checked when the source started");
+        pipeline::LineProcessor::new(parser, &tenant, &source.name, ingest.max_line_bytes)
+    }))
+}
+
 /// Counts down the sources still reading; fires `handed_over` at zero.
 struct HandOver {
     remaining: AtomicUsize,
@@ -87,7 +99,7 @@ pub async fn run(
     if config.sources.is_empty() {
         return Err(IngestError::NoSources);
     }
-    let processors = config.sources.iter().map(|s| processor_for(config, s)).collect::<Result<Vec<_>, _>>()?;
+    let processors = config.sources.iter().map(|s| processor_factory(config, s)).collect::<Result<Vec<_>, _>>()?;
     let store = Arc::new(checkpoint::CheckpointStore::open(&config.data_dir)?);
     let hand_over =
         Arc::new(HandOver { remaining: AtomicUsize::new(config.sources.len()), signal: Mutex::new(handed_over) });
@@ -99,15 +111,15 @@ pub async fn run(
         let done = move || hand_over.source_done();
         let max_line_bytes = config.ingest.max_line_bytes;
         let task = match source.source_type {
-            SourceType::Stdin => tokio::spawn(source::run_stdin(processor, producer, max_line_bytes, shutdown, done)),
+            SourceType::Stdin => tokio::spawn(source::run_stdin(processor(), producer, max_line_bytes, shutdown, done)),
             SourceType::File => {
-                let file = FileSource {
-                    name: source.name.clone(),
-                    path: source.path.clone().expect("validated: file sources have a path"),
-                    start_at: source.start_at,
+                let file = FileSource::new(
+                    &source.name,
+                    source.path.as_deref().expect("validated: file sources have a path"),
+                    source.start_at,
                     max_line_bytes,
-                    poll_interval: Duration::from_millis(config.ingest.poll_interval_ms),
-                };
+                    Duration::from_millis(config.ingest.poll_interval_ms),
+                );
                 let store = store.clone();
                 tokio::spawn(async move { file.run(processor, producer, store, mode, shutdown, done).await })
             }
