@@ -169,7 +169,12 @@ pub struct SourceConfig {
     /// `file`, `stdin` or `syslog`.
     #[serde(rename = "type")]
     pub source_type: SourceType,
-    /// The file, for `type = "file"`.
+    /// The file, for `type = "file"`: a path or a glob pattern (`*`, `?`,
+    /// `[...]` within a folder, `**` across folders, e.g.
+    /// `/var/log/squid/access.log*`). Every matching file is read, including
+    /// rotated and gzip-compressed ones and files that appear later; files are
+    /// recognised by their first bytes, so rotation neither loses nor repeats
+    /// lines. A path that matches nothing yet is waited for.
     #[serde(default)]
     pub path: Option<PathBuf>,
     /// Parser name (`squid`, `sshd`, `postfix`) or `auto`.
@@ -177,7 +182,8 @@ pub struct SourceConfig {
     /// Tenant of this source's events (default: the top-level `tenant`).
     #[serde(default)]
     pub tenant: Option<String>,
-    /// Where to start without a checkpoint.
+    /// Where to start in the files found when the source first runs (no
+    /// checkpoint yet); files appearing later are read from their start.
     #[serde(default)]
     pub start_at: StartAt,
     /// The address a `syslog` source listens on, e.g. `0.0.0.0:514`.

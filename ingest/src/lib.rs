@@ -97,6 +97,25 @@ fn spawn_enrich_upkeep(enricher: Arc<enrich::Enricher>) -> tokio::task::JoinHand
     })
 }
 
+/// Makes a fresh, enriching processor of a configured source for events of
+/// a tenant: one per file a glob matches, one per syslog sender.
+pub type ProcessorMaker = Arc<dyn Fn(&str) -> pipeline::LineProcessor + Send + Sync>;
+
+/// The [`ProcessorMaker`] of `source`, its format checked once here.
+pub fn processor_maker(
+    config: &Config,
+    source: &SourceConfig,
+    enricher: Arc<enrich::Enricher>,
+) -> Result<ProcessorMaker, IngestError> {
+    processor_for(config, source)?;
+    let (config, source) = (config.clone(), source.clone());
+    Ok(Arc::new(move |tenant| {
+        processor_with_tenant(&config, &source, tenant)
+            .expect("the format was checked when the source started")
+            .with_enricher(enricher.clone())
+    }))
+}
+
 /// Counts down the sources still reading; fires `handed_over` at zero.
 struct HandOver {
     remaining: AtomicUsize,
@@ -131,35 +150,30 @@ pub async fn run(
         return Err(IngestError::NoSources);
     }
     let enricher = Arc::new(enrich::Enricher::new(&config.enrich, &config.data_dir)?);
-    let processors = config
-        .sources
-        .iter()
-        .map(|s| processor_for(config, s).map(|p| p.with_enricher(enricher.clone())))
-        .collect::<Result<Vec<_>, _>>()?;
+    let makers =
+        config.sources.iter().map(|s| processor_maker(config, s, enricher.clone())).collect::<Result<Vec<_>, _>>()?;
     let upkeep = spawn_enrich_upkeep(enricher.clone());
     let listeners = bind_network_sources(config, mode).await?;
     let store = Arc::new(checkpoint::CheckpointStore::open(&config.data_dir)?);
     let hand_over =
         Arc::new(HandOver { remaining: AtomicUsize::new(config.sources.len()), signal: Mutex::new(handed_over) });
     let mut tasks: Vec<(String, tokio::task::JoinHandle<Result<SourceSummary, IngestError>>)> = Vec::new();
-    for ((source, processor), listener) in config.sources.iter().zip(processors).zip(listeners) {
+    for ((source, make_processor), listener) in config.sources.iter().zip(makers).zip(listeners) {
         let producer = producer.clone();
         let shutdown = shutdown.clone();
         let hand_over = hand_over.clone();
         let done = move || hand_over.source_done();
         let max_line_bytes = config.ingest.max_line_bytes;
         let task = match source.source_type {
-            SourceType::Stdin => tokio::spawn(async move {
-                Ok(source::run_stdin(processor, producer, max_line_bytes, shutdown, done).await?)
-            }),
+            SourceType::Stdin => {
+                let processor = make_processor(config.source_tenant(source));
+                tokio::spawn(async move {
+                    Ok(source::run_stdin(processor, producer, max_line_bytes, shutdown, done).await?)
+                })
+            }
             SourceType::Syslog => match listener {
                 Some(listener) => {
-                    let (config, source, enricher) = (config.clone(), source.clone(), enricher.clone());
-                    let new_processor: net::NewProcessor = Box::new(move |tenant| {
-                        processor_with_tenant(&config, &source, tenant)
-                            .expect("the format was checked at start")
-                            .with_enricher(enricher.clone())
-                    });
+                    let new_processor: net::NewProcessor = Box::new(move |tenant| make_processor(tenant));
                     tokio::spawn(async move { Ok(listener.run(new_processor, producer, shutdown, done).await?) })
                 }
                 None => {
@@ -169,15 +183,17 @@ pub async fn run(
                 }
             },
             SourceType::File => {
-                let file = FileSource {
-                    name: source.name.clone(),
-                    path: source.path.clone().expect("validated: file sources have a path"),
-                    start_at: source.start_at,
+                let file = FileSource::new(
+                    &source.name,
+                    source.path.as_deref().expect("validated: file sources have a path"),
+                    source.start_at,
                     max_line_bytes,
-                    poll_interval: Duration::from_millis(config.ingest.poll_interval_ms),
-                };
+                    Duration::from_millis(config.ingest.poll_interval_ms),
+                );
                 let store = store.clone();
-                tokio::spawn(async move { Ok(file.run(processor, producer, store, mode, shutdown, done).await?) })
+                let tenant = config.source_tenant(source).to_string();
+                let new_processor: source::NewProcessor = Arc::new(move || make_processor(&tenant));
+                tokio::spawn(async move { Ok(file.run(new_processor, producer, store, mode, shutdown, done).await?) })
             }
         };
         tasks.push((source.name.clone(), task));
