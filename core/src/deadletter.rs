@@ -14,6 +14,8 @@ pub struct DeadLetter {
     pub tenant: String,
     /// The configured source name (or the file name for `vigil parse`).
     pub source: String,
+    /// The file the line was read from, when the source reads files.
+    pub file: Option<String>,
     /// 1-based line number in the source (since this reader started, for
     /// stdin; within the file, for files).
     pub line: u64,
@@ -33,6 +35,8 @@ struct Wire {
     tenant: String,
     #[serde(rename = "log.source")]
     source: String,
+    #[serde(rename = "log.file.path", default, skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
     #[serde(rename = "log.line")]
     line: u64,
     #[serde(rename = "log.offset")]
@@ -55,6 +59,7 @@ impl DeadLetter {
             timestamp: self.timestamp,
             tenant: self.tenant.clone(),
             source: self.source.clone(),
+            file: self.file.clone(),
             line: self.line,
             offset: self.offset,
             reason: self.reason.clone(),
@@ -78,6 +83,7 @@ impl DeadLetter {
             timestamp: wire.timestamp,
             tenant: wire.tenant,
             source: wire.source,
+            file: wire.file,
             line: wire.line,
             offset: wire.offset,
             reason: wire.reason,
@@ -96,6 +102,7 @@ mod tests {
             timestamp: Utc::now(),
             tenant: "t".into(),
             source: "proxy".into(),
+            file: Some("/var/log/squid/access.log.1".into()),
             line: 7,
             offset: 120,
             reason: "not UTF-8".into(),
@@ -104,6 +111,7 @@ mod tests {
         let json = d.to_json();
         let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
         assert!(v.get("raw").is_none());
-        assert_eq!(DeadLetter::from_json(&json).unwrap(), DeadLetter { ..d });
+        assert_eq!(v["log.file.path"], "/var/log/squid/access.log.1");
+        assert_eq!(DeadLetter::from_json(&json).unwrap(), d);
     }
 }

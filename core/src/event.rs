@@ -8,40 +8,61 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// A short text that is usually one of a parser's constants (`blocked`,
-/// `squid`) and only sometimes built at run time: the constants cost no
-/// allocation per event. Reads as a `str`; on the wire it is a plain string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Label(Cow<'static, str>);
+/// `squid`) or shared by many events (a file path), and only sometimes built
+/// per event: constants cost no allocation and clones of shared text only a
+/// reference count. Reads as a `str`; on the wire it is a plain string.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Label(LabelText);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum LabelText {
+    Constant(&'static str),
+    Shared(Arc<str>),
+}
 
 impl Label {
     /// The text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            LabelText::Constant(text) => text,
+            LabelText::Shared(text) => text,
+        }
     }
 }
 
 impl Deref for Label {
     type Target = str;
     fn deref(&self) -> &str {
-        &self.0
+        self.as_str()
     }
 }
 
 impl From<&'static str> for Label {
     fn from(text: &'static str) -> Self {
-        Label(Cow::Borrowed(text))
+        Label(LabelText::Constant(text))
     }
 }
 
 impl From<String> for Label {
     fn from(text: String) -> Self {
-        Label(Cow::Owned(text))
+        Label(LabelText::Shared(text.into()))
+    }
+}
+
+impl Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Label::from)
     }
 }
 
@@ -59,7 +80,7 @@ impl PartialEq<&str> for Label {
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -284,7 +305,12 @@ pub struct Event {
     /// The configured source it was read from.
     #[serde(rename = "log.source", default, skip_serializing_if = "Option::is_none")]
     pub log_source: Option<String>,
-    /// Byte offset of the (first) line in the source.
+    /// The file the line was read from, when the source reads files (a glob
+    /// source reads many).
+    #[serde(rename = "log.file.path", default, skip_serializing_if = "Option::is_none")]
+    pub log_file_path: Option<Label>,
+    /// Byte offset of the (first) line in the source (in its file, for
+    /// file sources).
     #[serde(rename = "log.offset", default, skip_serializing_if = "Option::is_none")]
     pub log_offset: Option<u64>,
     /// The original log line(s), kept as evidence. Several lines (a Postfix
@@ -351,6 +377,7 @@ impl Event {
             observer_product: observer_product.into(),
             log_format: log_format.into(),
             log_source: None,
+            log_file_path: None,
             log_offset: None,
             message: message.into(),
         }

@@ -24,6 +24,9 @@ pub struct LineProcessor {
     /// Enrichment shared with the other sources; `None` when nothing is
     /// configured, so such a source pays nothing for it.
     enricher: Option<Arc<Enricher>>,
+    /// The file this processor's lines come from, for `log.file.path` and
+    /// dead letters (each file of a source has its own processor).
+    file: Option<Label>,
     /// `vigil_events_total` per (kind, format) this source has made so far,
     /// resolved once each rather than per event.
     events_made: Vec<(EventKind, Label, IntCounter)>,
@@ -42,6 +45,7 @@ impl LineProcessor {
             used: [LineUse::Event, LineUse::Correlated, LineUse::Header]
                 .map(|u| metrics::LINES_USED.with_label_values(&[source, u.as_str()])),
             enricher: None,
+            file: None,
             events_made: Vec::new(),
         }
     }
@@ -51,6 +55,11 @@ impl LineProcessor {
     pub fn with_enricher(mut self, enricher: Arc<Enricher>) -> Self {
         self.enricher = enricher.is_active().then_some(enricher);
         self
+    }
+
+    /// Names the file this processor's lines are read from.
+    pub fn set_file(&mut self, path: &std::path::Path) {
+        self.file = Some(Label::from(path.display().to_string()));
     }
 
     /// The source name.
@@ -102,7 +111,8 @@ impl LineProcessor {
         if let Some(enricher) = &self.enricher {
             made.iter_mut().for_each(|e| enricher.enrich(e));
         }
-        for e in made.iter() {
+        for e in made.iter_mut() {
+            e.log_file_path.clone_from(&self.file);
             self.events_made_counter(e).inc();
         }
     }
@@ -132,6 +142,7 @@ impl LineProcessor {
             timestamp: Utc::now(),
             tenant: self.tenant.clone(),
             source: self.source.clone(),
+            file: self.file.as_deref().map(str::to_string),
             line: line.line_no,
             offset: line.offset,
             reason,

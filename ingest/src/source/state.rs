@@ -9,7 +9,7 @@ use crate::lines::{LineSplitter, RawLine};
 use crate::pipeline::LineProcessor;
 use chrono::Utc;
 use std::future::Future;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::{Producer, Topic, TransportError};
@@ -44,8 +44,6 @@ pub struct SourceState {
     acks: AckTracker,
     producer: Arc<dyn Producer>,
     summary: SourceSummary,
-    /// The file read, named in dead-letter reasons.
-    file: Option<PathBuf>,
     /// Number of the next line (the splitter's, kept for [`reject_rest`]).
     ///
     /// [`reject_rest`]: SourceState::reject_rest
@@ -69,17 +67,16 @@ impl SourceState {
             acks: AckTracker::new(offset),
             producer,
             summary: SourceSummary::default(),
-            file: None,
             next_line_no: line_no,
             lines: Vec::new(),
             events: Vec::new(),
         }
     }
 
-    /// Names the file this stream reads, for dead-letter reasons (a source
-    /// may read many files; the dead-letter record has no field for it).
+    /// Names the file this stream reads, for its events and dead letters (a
+    /// source may read many files).
     pub fn set_file(&mut self, path: &Path) {
-        self.file = Some(path.to_path_buf());
+        self.processor.set_file(path);
     }
 
     fn transport_error(&self, source: TransportError) -> SourceError {
@@ -111,10 +108,6 @@ impl SourceState {
     }
 
     async fn send_dead_letter(&mut self, line: &RawLine, reason: String) -> Result<(), SourceError> {
-        let reason = match &self.file {
-            Some(path) => format!("{reason} (file {})", path.display()),
-            None => reason,
-        };
         let dead = self.processor.dead_letter(line, reason);
         self.summary.dead_letters += 1;
         let delivery = self
