@@ -1,0 +1,200 @@
+//! The example logs in `examples/logs/` parse fully with their formats, and
+//! hold the lines the quickstart's story relies on.
+//!
+//! [`EXAMPLES`] maps every file there to its `--format` name; a file missing
+//! from the table, or a format of `parse::FORMATS` without an example, fails
+//! the test, so a new format comes with an example log.
+
+use chrono::{DateTime, TimeZone, Utc};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use vigil_core::config::IngestConfig;
+use vigil_core::{Event, Outcome};
+use vigil_ingest::parse::{by_name, LineContext, Parser, FORMATS};
+
+/// One example log: its file name in `examples/logs/`, the `--format` that
+/// reads it, and how many of its lines are rejected on purpose.
+struct Example {
+    file: &'static str,
+    format: &'static str,
+    rejected: usize,
+}
+
+const fn example(file: &'static str, format: &'static str) -> Example {
+    Example { file, format, rejected: 0 }
+}
+
+/// Every file of `examples/logs/` and the format that reads it.
+const EXAMPLES: &[Example] = &[
+    // The quickstart shows dead letters with this file: a line that is not
+    // Squid's and a line cut short.
+    Example { file: "squid-access.log", format: "squid", rejected: 2 },
+    example("auth.log", "sshd"),
+    example("mail.log", "postfix"),
+    example("exim-mainlog.log", "exim"),
+    example("exchange-msgtrk.log", "exchange"),
+    example("m365-trace.log", "m365-trace"),
+    example("combined-access.log", "combined"),
+    example("e2guardian-access.log", "e2guardian"),
+    example("fortigate.log", "fortigate"),
+    example("sophos-utm-http.log", "sophos-utm"),
+    example("squidguard.log", "squidguard"),
+    example("windows-security.log", "windows"),
+    example("radius.log", "radius"),
+    example("dhcpd.log", "dhcp"),
+    example("google-login.log", "google-login"),
+    example("entra-signin.log", "entra-signin"),
+    example("syslog-squid.log", "syslog+squid"),
+];
+
+fn logs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/logs")
+}
+
+/// The reading time: the evening of the examples' school day, so year-less
+/// syslog times fall on 16 November 2026.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 18, 0, 0).unwrap()
+}
+
+/// What parsing one file gave.
+struct Parsed {
+    events: Vec<Event>,
+    /// `(line number, line, reason)` of each rejected line.
+    rejected: Vec<(usize, String, String)>,
+}
+
+/// Parses every line of `file` with `parser`, then flushes it.
+fn parse_file(parser: &mut dyn Parser, file: &str) -> Parsed {
+    let text = std::fs::read_to_string(logs_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let mut parsed = Parsed { events: Vec::new(), rejected: Vec::new() };
+    let mut offset = 0u64;
+    for (i, line) in text.lines().enumerate() {
+        let ctx = LineContext { tenant: "demo-primary", source: file, line_no: i as u64 + 1, offset, now: now() };
+        if let Err(e) = parser.parse(line, &ctx, &mut parsed.events) {
+            parsed.rejected.push((i + 1, line.to_string(), e.0));
+        }
+        offset += line.len() as u64 + 1;
+    }
+    parser.flush_all(&mut parsed.events);
+    assert_eq!(parser.oldest_held_offset(), None, "{file}: events held after flush_all");
+    parsed
+}
+
+fn parse_example(file: &str, format: &str) -> Parsed {
+    let mut parser = by_name(format, &IngestConfig::default()).unwrap_or_else(|| panic!("no format {format}"));
+    parse_file(parser.as_mut(), file)
+}
+
+/// The events of the example read with `format`.
+fn events_of(format: &str) -> Vec<Event> {
+    let ex = EXAMPLES.iter().find(|e| e.format == format).unwrap();
+    parse_example(ex.file, ex.format).events
+}
+
+/// The format name events carry: `syslog+squid` makes `squid` events.
+fn event_format(format: &str) -> &str {
+    format.strip_prefix("syslog+").unwrap_or(format)
+}
+
+#[test]
+fn every_example_file_is_mapped_and_every_format_has_one() {
+    let on_disk: BTreeSet<String> =
+        std::fs::read_dir(logs_dir()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mapped: BTreeSet<String> = EXAMPLES.iter().map(|e| e.file.to_string()).collect();
+    assert_eq!(on_disk, mapped, "examples/logs and the EXAMPLES table differ");
+    for format in FORMATS.iter().filter(|f| **f != "auto") {
+        assert!(EXAMPLES.iter().any(|e| e.format == *format), "format {format} has no example log");
+    }
+}
+
+#[test]
+fn every_example_parses_with_its_format() {
+    for ex in EXAMPLES {
+        let parsed = parse_example(ex.file, ex.format);
+        assert_eq!(
+            parsed.rejected.len(),
+            ex.rejected,
+            "{} read as {}: rejected lines {:#?}",
+            ex.file,
+            ex.format,
+            parsed.rejected
+        );
+        assert!(!parsed.events.is_empty(), "{}: no events", ex.file);
+        for e in &parsed.events {
+            assert_eq!(e.log_format.as_str(), event_format(ex.format), "{}: {}", ex.file, e.message);
+            assert_eq!(e.tenant, "demo-primary");
+        }
+    }
+}
+
+/// The lines the quickstart's story is told with.
+#[test]
+fn the_quickstart_story_is_in_the_examples() {
+    let laptop = Some("3c:22:fb:4e:17:a2");
+    let at = |h, m, s| Utc.with_ymd_and_hms(2026, 11, 16, h, m, s).unwrap();
+
+    // 09:00 l.evans's laptop gets 10.20.3.17 from DHCP ...
+    let dhcp = events_of("dhcp");
+    assert!(dhcp.iter().any(|e| e.action == "lease-granted"
+        && e.source_ip.as_deref() == Some("10.20.3.17")
+        && e.source_mac.as_deref() == laptop
+        && e.timestamp == at(9, 0, 0)));
+    // ... after the Wi-Fi let l.evans on with that laptop.
+    let radius = events_of("radius");
+    assert!(radius.iter().any(|e| e.action == "logged-in"
+        && e.user_name.as_deref() == Some("l.evans")
+        && e.source_mac.as_deref() == laptop
+        && e.reason.as_deref() == Some("Login OK")));
+
+    // A burst of failed Windows logons against one account.
+    let windows = events_of("windows");
+    let burst = windows
+        .iter()
+        .filter(|e| {
+            e.action == "login-failed"
+                && e.user_name.as_deref() == Some("s.hughes")
+                && e.code.as_deref() == Some("4625")
+        })
+        .count();
+    assert!(burst >= 5, "{burst} failed logons");
+    assert!(windows.iter().any(|e| e.action == "account-locked" && e.user_target_name.as_deref() == Some("s.hughes")));
+
+    // An Entra ID password failure from abroad.
+    let entra = events_of("entra-signin");
+    assert!(entra.iter().any(|e| e.code.as_deref() == Some("50126")
+        && e.outcome == Outcome::Failure
+        && e.source_country.as_deref().is_some_and(|c| c != "GB")));
+
+    // FortiGate blocks a proxy-avoidance site.
+    let fortigate = events_of("fortigate");
+    assert!(fortigate.iter().any(|e| e.action == "blocked" && e.filter_category.as_deref() == Some("Proxy Avoidance")));
+
+    // e2guardian denies a page for its weighted phrases.
+    let e2guardian = events_of("e2guardian");
+    assert!(e2guardian.iter().any(|e| e.action == "blocked"
+        && e.message.contains("*DENIED*")
+        && e.reason.as_deref().is_some_and(|r| r.starts_with("Weighted phrase limit"))));
+}
+
+/// `--format auto` finds each example's format and rejects nothing more.
+#[test]
+#[ignore = "auto detection being rewritten"]
+fn auto_detects_every_example_format() {
+    let mut wrong = Vec::new();
+    for ex in EXAMPLES {
+        let mut parser = by_name("auto", &IngestConfig::default()).unwrap();
+        let parsed = parse_file(parser.as_mut(), ex.file);
+        let formats: BTreeSet<&str> = parsed.events.iter().map(|e| e.log_format.as_str()).collect();
+        let want = event_format(ex.format);
+        if parser.name() != want || parsed.rejected.len() != ex.rejected || formats != BTreeSet::from([want]) {
+            wrong.push(format!(
+                "{}: detected {} (events {formats:?}), {} rejected, want {want}",
+                ex.file,
+                parser.name(),
+                parsed.rejected.len()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
