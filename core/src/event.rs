@@ -16,10 +16,10 @@ use std::sync::Arc;
 /// `squid`) or shared by many events (a file path), and only sometimes built
 /// per event: constants cost no allocation and clones of shared text only a
 /// reference count. Reads as a `str`; on the wire it is a plain string.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 pub struct Label(LabelText);
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone)]
 enum LabelText {
     Constant(&'static str),
     Shared(Arc<str>),
@@ -63,6 +63,20 @@ impl Serialize for Label {
 impl<'de> Deserialize<'de> for Label {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         String::deserialize(deserializer).map(Label::from)
+    }
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Label) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Label {}
+
+impl std::hash::Hash for Label {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 

@@ -20,7 +20,7 @@ pub struct LineProcessor {
     /// This source's `vigil_deadletter_total`.
     dead_lettered: IntCounter,
     /// This source's `vigil_lines_used_total`, per [`LineUse`].
-    used: [IntCounter; 3],
+    used: [IntCounter; LineUse::ALL.len()],
     /// Enrichment shared with the other sources; `None` when nothing is
     /// configured, so such a source pays nothing for it.
     enricher: Option<Arc<Enricher>>,
@@ -42,8 +42,7 @@ impl LineProcessor {
             max_line_bytes,
             lines_read: metrics::LINES_READ.with_label_values(&[source]),
             dead_lettered: metrics::DEAD_LETTERED.with_label_values(&[source]),
-            used: [LineUse::Event, LineUse::Correlated, LineUse::Header]
-                .map(|u| metrics::LINES_USED.with_label_values(&[source, u.as_str()])),
+            used: LineUse::ALL.map(|u| metrics::LINES_USED.with_label_values(&[source, u.as_str()])),
             enricher: None,
             file: None,
             events_made: Vec::new(),
@@ -86,7 +85,7 @@ impl LineProcessor {
             LineContext { tenant: &self.tenant, source: &self.source, line_no: line.line_no, offset: line.offset, now };
         let before = events.len();
         let line_use = self.parser.parse(&text, &ctx, events).map_err(|e| e.0)?;
-        self.used[line_use as usize].inc();
+        self.used[line_use.index()].inc();
         self.finish(&mut events[before..]);
         Ok(())
     }

@@ -15,11 +15,11 @@ use std::path::Path;
 use vigil_core::config::IngestConfig;
 use vigil_core::{metrics, Event};
 use vigil_ingest::lines::{LineSplitter, RawLine};
-use vigil_ingest::parse::{self, FORMATS};
+use vigil_ingest::parse::{self, LineUse, FORMATS};
 use vigil_ingest::pipeline::LineProcessor;
 
 const TENANT: &str = "damaged-school";
-const USES: [&str; 3] = ["event", "correlated", "header"];
+const USES: [&str; LineUse::ALL.len()] = ["event", "correlated", "header", "deferred"];
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap()
@@ -116,7 +116,7 @@ fn damaged_stream(rng: &mut Rng, count: usize, long_line_bytes: usize) -> (Vec<u
 }
 
 /// Per-source counter values: (read, dead-lettered, used by use).
-fn counters(source: &str) -> (u64, u64, [u64; 3]) {
+fn counters(source: &str) -> (u64, u64, [u64; LineUse::ALL.len()]) {
     (
         metrics::LINES_READ.with_label_values(&[source]).get(),
         metrics::DEAD_LETTERED.with_label_values(&[source]).get(),

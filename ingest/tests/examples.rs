@@ -179,7 +179,6 @@ fn the_quickstart_story_is_in_the_examples() {
 
 /// `--format auto` finds each example's format and rejects nothing more.
 #[test]
-#[ignore = "auto detection being rewritten"]
 fn auto_detects_every_example_format() {
     let mut wrong = Vec::new();
     for ex in EXAMPLES {

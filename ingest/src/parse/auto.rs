@@ -11,7 +11,11 @@
 //! header; so is a candidate that is the only one to accept a line. The
 //! first candidate in [`candidate_names`]' order wins a tie. Until then a
 //! line every accepting candidate reads as `other` (a cron line in
-//! `auth.log`) is kept as the first accepting candidate's `other` event.
+//! `auth.log`) is deferred: once the format is known it is parsed again by
+//! the chosen parser, so its event carries the right kind and format (or,
+//! should the chosen parser refuse it, it is kept as the first accepting
+//! candidate's `other` event). At most [`MAX_DEFERRED`] lines wait; beyond
+//! that, and at the end of input, they are kept as those `other` events.
 //! The choice, the line that made it and why are logged and available from
 //! [`AutoParser::detection`].
 //!
@@ -39,11 +43,26 @@ pub struct Detection {
     pub reason: String,
 }
 
+/// How many lines may wait for the format to be known.
+pub const MAX_DEFERRED: usize = 1000;
+
+/// A line no candidate could tell apart, waiting for the decision.
+struct Deferred {
+    line: String,
+    line_no: u64,
+    offset: u64,
+    now: DateTime<Utc>,
+    /// What the first accepting candidate made of it: kept if the chosen
+    /// parser refuses the line.
+    fallback: Vec<Event>,
+}
+
 /// A parser that locks onto the first format the input proves to be.
 pub struct AutoParser {
     ingest: IngestConfig,
     candidates: Vec<Box<dyn Parser>>,
     locked: Option<(Box<dyn Parser>, Detection)>,
+    deferred: Vec<Deferred>,
 }
 
 /// The candidate format names, in order of preference.
@@ -76,7 +95,7 @@ fn is_notable(line_use: LineUse, events: &[Event]) -> bool {
 impl AutoParser {
     /// Undecided, trying every candidate format.
     pub fn new(ingest: &IngestConfig) -> Self {
-        AutoParser { ingest: ingest.clone(), candidates: candidates(ingest), locked: None }
+        AutoParser { ingest: ingest.clone(), candidates: candidates(ingest), locked: None, deferred: Vec::new() }
     }
 
     /// The chosen format, the line that decided it and why; `None` while
@@ -85,18 +104,34 @@ impl AutoParser {
         self.locked.as_ref().map(|(_, d)| d)
     }
 
-    /// Locks onto candidate `index`.
-    fn lock(&mut self, index: usize, ctx: &LineContext<'_>, reason: String) {
-        let chosen = self.candidates.swap_remove(index);
+    /// Locks onto candidate `index`, then pushes the events of the deferred
+    /// lines, parsed by the chosen parser.
+    fn lock(&mut self, index: usize, ctx: &LineContext<'_>, reason: String, out: &mut Vec<Event>) {
+        let mut chosen = self.candidates.swap_remove(index);
         self.candidates.clear();
+        for waiting in self.deferred.drain(..) {
+            let waiting_ctx =
+                LineContext { line_no: waiting.line_no, offset: waiting.offset, now: waiting.now, ..*ctx };
+            let mut events = Vec::new();
+            match chosen.parse(&waiting.line, &waiting_ctx, &mut events) {
+                Ok(_) => out.append(&mut events),
+                Err(_) => out.extend(waiting.fallback),
+            }
+        }
         let detection = Detection { format: chosen.name(), line_no: ctx.line_no, reason };
         tracing::info!(source = ctx.source, format = detection.format, line = ctx.line_no, reason = %detection.reason, "log format detected");
         self.locked = Some((chosen, detection));
     }
 
+    /// Keeps every deferred line as its fallback `other` event.
+    fn release_deferred(&mut self, out: &mut Vec<Event>) {
+        out.extend(self.deferred.drain(..).flat_map(|waiting| waiting.fallback));
+    }
+
     /// Runs `flush` on each candidate in turn; the first to emit anything is
     /// chosen (its held records prove the format), and its events kept.
     fn flush_undecided(&mut self, out: &mut Vec<Event>, mut flush: impl FnMut(&mut dyn Parser, &mut Vec<Event>)) {
+        self.release_deferred(out);
         for i in 0..self.candidates.len() {
             let mut events = Vec::new();
             flush(self.candidates[i].as_mut(), &mut events);
@@ -161,7 +196,7 @@ impl Parser for AutoParser {
             match candidate.parse(line, ctx, &mut events) {
                 Ok(line_use) if is_notable(line_use, &events) => {
                     let why = format!("line {} is a {} record", ctx.line_no, candidate.name());
-                    self.lock(i, ctx, why);
+                    self.lock(i, ctx, why, out);
                     out.append(&mut events);
                     return Ok(line_use);
                 }
@@ -174,10 +209,16 @@ impl Parser for AutoParser {
             return Err(ParseError(format!("no known format accepts this line ({})", errors.join("; "))));
         };
         if only_one {
-            self.lock(first, ctx, format!("only this format accepted line {}", ctx.line_no));
+            self.lock(first, ctx, format!("only this format accepted line {}", ctx.line_no), out);
+            out.append(&mut events);
+            return Ok(line_use);
         }
-        out.append(&mut events);
-        Ok(line_use)
+        if self.deferred.len() >= MAX_DEFERRED {
+            self.release_deferred(out);
+        }
+        let (line_no, offset, now) = (ctx.line_no, ctx.offset, ctx.now);
+        self.deferred.push(Deferred { line: line.to_string(), line_no, offset, now, fallback: events });
+        Ok(LineUse::Deferred)
     }
 
     fn flush_expired(&mut self, now: DateTime<Utc>, out: &mut Vec<Event>) {
@@ -197,7 +238,10 @@ impl Parser for AutoParser {
     fn oldest_held_offset(&self) -> Option<u64> {
         match &self.locked {
             Some((parser, _)) => parser.oldest_held_offset(),
-            None => self.candidates.iter().filter_map(|p| p.oldest_held_offset()).min(),
+            None => {
+                let deferred = self.deferred.first().map(|waiting| waiting.offset);
+                self.candidates.iter().filter_map(|p| p.oldest_held_offset()).chain(deferred).min()
+            }
         }
     }
 }
@@ -205,7 +249,8 @@ impl Parser for AutoParser {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::testutil::parse_lines;
+    use crate::parse::testutil::{parse_lines, parse_lines_with_use};
+    use vigil_core::EventKind;
 
     const SQUID: &str =
         "1709548920.123 145 10.1.2.3 TCP_MISS/200 5120 GET http://example.com/ - HIER_DIRECT/1.2.3.4 text/html";
@@ -249,13 +294,30 @@ mod tests {
     }
 
     #[test]
-    fn syslog_lines_wait_for_a_notable_event_to_decide() {
+    fn syslog_lines_wait_for_a_notable_event_to_decide_then_take_its_format() {
         let mut p = auto();
-        let kept = parse_lines(&mut p, &[CRON]).unwrap();
-        assert_eq!((kept.len(), kept[0].action.as_str()), (1, "other"));
-        assert_eq!(p.name(), "auto");
-        let events = parse_lines(&mut p, &[SSHD]).unwrap();
-        assert_eq!((p.name(), events[0].action.as_str()), ("sshd", "login-failed"));
+        let (events, uses) = parse_lines_with_use(&mut p, &[CRON]).unwrap();
+        assert_eq!((events.len(), uses[0], p.name()), (0, LineUse::Deferred, "auto"));
+        assert_eq!(p.oldest_held_offset(), Some(0), "the deferred line is not checkpointed past");
+        let dhcp = "Mar  4 10:42:00 gw dhcpd[7]: DHCPACK on 10.1.2.3 to 3c:22:fb:01:02:03 (LAPTOP-7) via eth0";
+        let events = parse_lines(&mut p, &[dhcp]).unwrap();
+        assert_eq!(p.name(), "dhcp");
+        let summary: Vec<_> = events.iter().map(|e| (e.kind, e.action.as_str(), e.log_format.as_str())).collect();
+        assert_eq!(summary, [(EventKind::Network, "other", "dhcp"), (EventKind::Network, "lease-granted", "dhcp")]);
+        assert_eq!(events[0].message, CRON);
+    }
+
+    #[test]
+    fn deferred_lines_are_kept_at_the_end_of_input_and_when_too_many_wait() {
+        let mut p = auto();
+        parse_lines(&mut p, &[CRON]).unwrap();
+        let mut out = Vec::new();
+        p.flush_all(&mut out);
+        assert_eq!((out.len(), out[0].action.as_str(), out[0].message.as_str()), (1, "other", CRON));
+        let mut p = auto();
+        let many = vec![CRON; MAX_DEFERRED + 1];
+        let (events, _) = parse_lines_with_use(&mut p, &many).unwrap();
+        assert_eq!(events.len(), MAX_DEFERRED, "the first MAX_DEFERRED were released when one more came");
     }
 
     #[test]
@@ -264,14 +326,16 @@ mod tests {
         let connect =
             parse_lines(&mut p, &["Mar  4 10:00:00 mx postfix/smtpd[1]: connect from mail.example.com[203.0.113.5]"])
                 .unwrap();
-        assert_eq!((connect.len(), p.name()), (1, "auto"));
+        assert_eq!((connect.len(), p.name()), (0, "auto"), "the connect line waits");
         let lines = [
             POSTFIX_LINE,
             "Mar  4 10:00:02 mx postfix/qmgr[2]: 3F2A1B4C5D: from=<a@example.com>, size=10, nrcpt=1 (queue active)",
             "Mar  4 10:00:03 mx postfix/local[3]: 3F2A1B4C5D: to=<b@school.example>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)",
         ];
-        assert_eq!(parse_lines(&mut p, &lines).unwrap(), vec![]);
+        let connect = parse_lines(&mut p, &lines).unwrap();
         assert_eq!(p.name(), "postfix");
+        let connect: Vec<_> = connect.iter().map(|e| (e.kind, e.log_format.as_str())).collect();
+        assert_eq!(connect, [(EventKind::Email, "postfix")], "the connect line, read again as Postfix");
         assert_eq!(p.oldest_held_offset(), Some(0));
         let events = parse_lines(&mut p, &["Mar  4 10:00:04 mx postfix/qmgr[2]: 3F2A1B4C5D: removed"]).unwrap();
         assert_eq!(events[0].source_ip.as_deref(), Some("203.0.113.5"));

@@ -187,15 +187,27 @@ pub enum LineUse {
     /// The line describes the log rather than recording anything (the
     /// `#Fields:` and `#Software:` headers of W3C-style CSV logs).
     Header,
+    /// The line's event is pushed later, once its format is known
+    /// (`auto` before it has decided).
+    Deferred,
 }
 
 impl LineUse {
+    /// Every use, in the order of [`LineUse::index`].
+    pub const ALL: [LineUse; 4] = [LineUse::Event, LineUse::Correlated, LineUse::Header, LineUse::Deferred];
+
+    /// The position of this use in [`LineUse::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// The `use` label of `vigil_lines_used_total`.
     pub fn as_str(self) -> &'static str {
         match self {
             LineUse::Event => "event",
             LineUse::Correlated => "correlated",
             LineUse::Header => "header",
+            LineUse::Deferred => "deferred",
         }
     }
 }
