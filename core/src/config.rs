@@ -221,14 +221,15 @@ pub struct IngestConfig {
     /// length in the record) instead of parsed.
     #[serde(default = "default_max_line_bytes")]
     pub max_line_bytes: usize,
-    /// How long an incomplete Postfix message is held before it is emitted
-    /// with what is known (seconds of log time).
-    #[serde(default = "default_postfix_hold_secs")]
-    pub postfix_hold_secs: u64,
-    /// At most this many Postfix messages are held; beyond it the oldest is
-    /// emitted early.
-    #[serde(default = "default_postfix_max_pending")]
-    pub postfix_max_pending: usize,
+    /// How long an incomplete mail message (Postfix, Exim) is held before it
+    /// is emitted with what is known (seconds of log time). The name
+    /// `postfix_hold_secs` of earlier versions is still read.
+    #[serde(default = "default_mail_hold_secs", alias = "postfix_hold_secs")]
+    pub mail_hold_secs: u64,
+    /// At most this many mail messages are held per source; beyond it the
+    /// oldest is emitted early. `postfix_max_pending` is still read.
+    #[serde(default = "default_mail_max_pending", alias = "postfix_max_pending")]
+    pub mail_max_pending: usize,
     /// How often a followed file is checked for new lines, in milliseconds.
     #[serde(default = "default_poll_interval_ms")]
     pub poll_interval_ms: u64,
@@ -237,10 +238,10 @@ pub struct IngestConfig {
 fn default_max_line_bytes() -> usize {
     64 * 1024
 }
-fn default_postfix_hold_secs() -> u64 {
+fn default_mail_hold_secs() -> u64 {
     300
 }
-fn default_postfix_max_pending() -> usize {
+fn default_mail_max_pending() -> usize {
     10_000
 }
 fn default_poll_interval_ms() -> u64 {
@@ -251,8 +252,8 @@ impl Default for IngestConfig {
     fn default() -> Self {
         IngestConfig {
             max_line_bytes: default_max_line_bytes(),
-            postfix_hold_secs: default_postfix_hold_secs(),
-            postfix_max_pending: default_postfix_max_pending(),
+            mail_hold_secs: default_mail_hold_secs(),
+            mail_max_pending: default_mail_max_pending(),
             poll_interval_ms: default_poll_interval_ms(),
         }
     }
@@ -695,6 +696,17 @@ mod tests {
             .to_string();
         assert!(err.contains("commit_secs"), "{err}");
         assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn mail_hold_limits_are_read_under_their_old_postfix_names_too() {
+        let new =
+            Config::from_toml("[ingest]\nmail_hold_secs = 60\nmail_max_pending = 7\n", "x", Path::new("/")).unwrap();
+        let old = Config::from_toml("[ingest]\npostfix_hold_secs = 60\npostfix_max_pending = 7\n", "x", Path::new("/"))
+            .unwrap();
+        for c in [new, old] {
+            assert_eq!((c.ingest.mail_hold_secs, c.ingest.mail_max_pending), (60, 7));
+        }
     }
 
     #[test]

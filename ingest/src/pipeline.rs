@@ -134,7 +134,16 @@ impl LineProcessor {
         self.parser.oldest_held_offset()
     }
 
-    /// The dead-letter record for a rejected line, counted.
+    /// The dead-letter record for a line that cannot be parsed at all (the
+    /// rest of a damaged gzip file): counted as read and dead-lettered
+    /// without going through [`LineProcessor::process`].
+    pub fn reject(&self, line: &RawLine, reason: String) -> DeadLetter {
+        self.lines_read.inc();
+        self.dead_letter(line, reason)
+    }
+
+    /// The dead-letter record for a line [`LineProcessor::process`]
+    /// rejected, counted.
     pub fn dead_letter(&self, line: &RawLine, reason: String) -> DeadLetter {
         self.dead_lettered.inc();
         DeadLetter {

@@ -293,7 +293,7 @@ fn an_overlong_line_is_dead_lettered_with_its_first_bytes() {
 
 #[test]
 fn a_postfix_hold_beyond_chronos_range_expires_nothing_instead_of_panicking() {
-    let ingest = IngestConfig { postfix_hold_secs: u64::MAX, ..IngestConfig::default() };
+    let ingest = IngestConfig { mail_hold_secs: u64::MAX, ..IngestConfig::default() };
     let mut processor = LineProcessor::new(parse::by_name("postfix", &ingest).unwrap(), TENANT, "rule-hold", 1024);
     let line = b"Mar  4 10:00:01 mx postfix/smtpd[1]: 3F2A1B4C5D: client=h[192.0.2.1]";
     let raw = RawLine { line_no: 1, offset: 0, end_offset: line.len() as u64, bytes: line.to_vec(), overlong: None };

@@ -7,7 +7,7 @@
 //! bounded twice: at most `max_pending` records are held (the oldest is
 //! emitted early with what is known), and [`Correlator::flush_expired`]
 //! emits records whose first line is older than the hold time. Either limit
-//! comes from `[ingest]` (`postfix_max_pending`, `postfix_hold_secs`, used by
+//! comes from `[ingest]` (`mail_max_pending`, `mail_hold_secs`, used by
 //! every correlating parser).
 //!
 //! [`Origin`] and [`Evidence`] are the parts every record needs: where its
@@ -52,13 +52,13 @@ type OrderKey = (u64, u64);
 
 impl<R: Pending> Correlator<R> {
     /// An empty set for `format` with the hold limits of `ingest`: at most
-    /// `postfix_max_pending` records (at least one), each held at most
-    /// `postfix_hold_secs` of log time.
+    /// `mail_max_pending` records (at least one), each held at most
+    /// `mail_hold_secs` of log time.
     pub fn new(format: &'static str, ingest: &IngestConfig) -> Self {
-        let hold_secs = i64::try_from(ingest.postfix_hold_secs).unwrap_or(i64::MAX);
+        let hold_secs = i64::try_from(ingest.mail_hold_secs).unwrap_or(i64::MAX);
         Correlator {
             format,
-            max_pending: ingest.postfix_max_pending.max(1),
+            max_pending: ingest.mail_max_pending.max(1),
             hold: Duration::try_seconds(hold_secs).unwrap_or(Duration::MAX),
             records: HashMap::new(),
             order: BTreeMap::new(),
@@ -226,7 +226,7 @@ mod tests {
     }
 
     fn correlator(max_pending: usize) -> Correlator<Rec> {
-        let ingest = IngestConfig { postfix_max_pending: max_pending, postfix_hold_secs: 300, ..Default::default() };
+        let ingest = IngestConfig { mail_max_pending: max_pending, mail_hold_secs: 300, ..Default::default() };
         Correlator::new("test", &ingest)
     }
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::{Producer, Topic, TransportError};
-use vigil_core::Event;
+use vigil_core::{DeadLetter, Event};
 
 /// Size of each read.
 pub(crate) const CHUNK_BYTES: usize = 256 * 1024;
@@ -109,13 +109,19 @@ impl SourceState {
 
     async fn send_dead_letter(&mut self, line: &RawLine, reason: String) -> Result<(), SourceError> {
         let dead = self.processor.dead_letter(line, reason);
+        self.send_dead(dead, line.end_offset).await
+    }
+
+    /// Sends a dead letter, attributing its delivery to the line ending at
+    /// `end_offset`.
+    async fn send_dead(&mut self, dead: DeadLetter, end_offset: u64) -> Result<(), SourceError> {
         self.summary.dead_letters += 1;
         let delivery = self
             .producer
             .send(Topic::DeadLetter, dead.source.as_bytes(), dead.to_json())
             .await
             .map_err(|e| self.transport_error(e))?;
-        self.acks.sent(line.end_offset, delivery).await;
+        self.acks.sent(end_offset, delivery).await;
         Ok(())
     }
 
@@ -206,7 +212,8 @@ impl SourceState {
             RawLine { line_no: self.next_line_no, offset: at, end_offset: at, bytes: Vec::new(), overlong: None }
         });
         self.summary.lines += 1;
-        self.send_dead_letter(&line, reason).await?;
+        let dead = self.processor.reject(&line, reason);
+        self.send_dead(dead, line.end_offset).await?;
         self.finish_held().await
     }
 

@@ -22,8 +22,8 @@
 //! address), `email.relay` (`H=`), `event.reason` (`C="250 ..."` or the error
 //! text). The worst recipient status sets the action, as for Postfix.
 //!
-//! Holding is bounded by [`Correlator`] with `postfix_max_pending` and
-//! `postfix_hold_secs`. ACL rejections (`H=... F=<a> rejected RCPT <b>:
+//! Holding is bounded by [`Correlator`] with `mail_max_pending` and
+//! `mail_hold_secs`. ACL rejections (`H=... F=<a> rejected RCPT <b>:
 //! text`, `rejected MAIL`, `rejected after DATA`, `temporarily rejected`),
 //! with or without a message id, are `rejected` events at once. Lines about
 //! no message (`SMTP connection from`, `Start queue run`) are `other` events.

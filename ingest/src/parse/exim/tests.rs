@@ -3,11 +3,7 @@ use crate::parse::testutil::{ctx_at, parse_lines, parse_lines_with_use};
 use chrono::TimeZone;
 
 fn parser(max_pending: usize) -> EximParser {
-    EximParser::new(&IngestConfig {
-        postfix_max_pending: max_pending,
-        postfix_hold_secs: 300,
-        ..IngestConfig::default()
-    })
+    EximParser::new(&IngestConfig { mail_max_pending: max_pending, mail_hold_secs: 300, ..IngestConfig::default() })
 }
 
 /// The lines of one message `id` from a parent to two staff, one delivered

@@ -2,9 +2,9 @@
 //! become one `email` event when qmgr logs `removed`.
 //!
 //! Held messages are bounded by [`Correlator`]: at most
-//! `postfix_max_pending` are held (the oldest is emitted early with what is
+//! `mail_max_pending` are held (the oldest is emitted early with what is
 //! known), and [`Parser::flush_expired`] emits those whose first line is
-//! older than `postfix_hold_secs`. A message whose lines continue after it was emitted
+//! older than `mail_hold_secs`. A message whose lines continue after it was emitted
 //! (a deferred mail retried later) yields a further event for the later lines.
 //!
 //! `NOQUEUE: reject:` lines (and smtpd rejections of a queued message's

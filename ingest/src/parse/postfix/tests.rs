@@ -3,11 +3,7 @@ use crate::parse::testutil::{ctx_at, parse_lines};
 use chrono::TimeZone;
 
 fn parser(max_pending: usize) -> PostfixParser {
-    PostfixParser::new(&IngestConfig {
-        postfix_max_pending: max_pending,
-        postfix_hold_secs: 300,
-        ..IngestConfig::default()
-    })
+    PostfixParser::new(&IngestConfig { mail_max_pending: max_pending, mail_hold_secs: 300, ..IngestConfig::default() })
 }
 
 /// The lines of one delivered message with queue id `qid`, starting at
