@@ -83,7 +83,7 @@ impl Alert {
             phrase: found.phrase.clone(),
             field: found.field,
             suppressed,
-            tenant: event.tenant.clone(),
+            tenant: event.tenant.to_string(),
             user_name: event.user_name.clone(),
             source_ip: event.source_ip.clone(),
             host_name: event.host_name.clone(),

@@ -137,7 +137,7 @@ impl Alerter {
         for found in self.matcher.find(event) {
             let rule = &self.rules[found.rule];
             let who = event.user_name.as_deref().or(event.source_ip.as_deref()).unwrap_or("");
-            let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.clone(), who: who.to_string() };
+            let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.to_string(), who: who.to_string() };
             match self.throttle.observe(key, &event.id, event.timestamp) {
                 Decision::Alert { suppressed } => {
                     let alert = Alert::new(rule, &found, event, suppressed);

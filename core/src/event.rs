@@ -26,6 +26,11 @@ enum LabelText {
 }
 
 impl Label {
+    /// A label of constant text, usable in `const` and `static` items.
+    pub const fn constant(text: &'static str) -> Label {
+        Label(LabelText::Constant(text))
+    }
+
     /// The text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
@@ -196,7 +201,7 @@ pub struct Event {
     #[serde(rename = "event.duration_ms", default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
     /// The school (tenant) the event belongs to.
-    pub tenant: String,
+    pub tenant: Label,
     /// Address of the client (the pupil's device for proxy logs).
     #[serde(rename = "source.ip", default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
@@ -318,7 +323,7 @@ pub struct Event {
     pub log_format: Label,
     /// The configured source it was read from.
     #[serde(rename = "log.source", default, skip_serializing_if = "Option::is_none")]
-    pub log_source: Option<String>,
+    pub log_source: Option<Label>,
     /// The file the line was read from, when the source reads files (a glob
     /// source reads many).
     #[serde(rename = "log.file.path", default, skip_serializing_if = "Option::is_none")]
@@ -352,7 +357,7 @@ impl Event {
             reason: None,
             code: None,
             duration_ms: None,
-            tenant: String::new(),
+            tenant: Label::constant(""),
             source_ip: None,
             source_port: None,
             source_mac: None,

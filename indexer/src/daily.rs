@@ -313,9 +313,9 @@ mod tests {
         ix.handle(&records(0, json(&events))).unwrap();
         ix.commit().unwrap();
         ix.close().unwrap();
-        let mut found: Vec<String> = all(dir.path()).into_iter().map(|e| e.tenant).collect();
+        let mut found: Vec<String> = all(dir.path()).into_iter().map(|e| e.tenant.to_string()).collect();
         found.sort();
-        assert_eq!(found, events.iter().map(|e| e.tenant.clone()).collect::<Vec<_>>());
+        assert_eq!(found, events.iter().map(|e| e.tenant.to_string()).collect::<Vec<_>>());
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub(crate) fn event_at(time: &str, tenant: &str) -> Event {
         "squid",
         format!("line at {time}"),
     );
-    e.tenant = tenant.to_string();
+    e.tenant = tenant.to_string().into();
     e.id = Event::derive_id(tenant, "proxy", 0, time.as_bytes());
     e
 }

@@ -32,7 +32,7 @@ fn events(tenant: &str, n: usize, tag: &str) -> Vec<Event> {
                 "squid",
                 format!("{tag} line {i}"),
             );
-            e.tenant = tenant.to_string();
+            e.tenant = tenant.to_string().into();
             e.id = format!("{tag}-{i}");
             e
         })

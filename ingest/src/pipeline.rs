@@ -12,8 +12,8 @@ use vigil_core::{metrics, DeadLetter, Event, EventKind, Label};
 /// Parses the lines of one source.
 pub struct LineProcessor {
     parser: Box<dyn Parser>,
-    tenant: String,
-    source: String,
+    tenant: Label,
+    source: Label,
     max_line_bytes: usize,
     /// This source's `vigil_lines_read_total`, resolved once, not per line.
     lines_read: IntCounter,
@@ -37,8 +37,8 @@ impl LineProcessor {
     pub fn new(parser: Box<dyn Parser>, tenant: &str, source: &str, max_line_bytes: usize) -> Self {
         LineProcessor {
             parser,
-            tenant: tenant.to_string(),
-            source: source.to_string(),
+            tenant: Label::from(tenant.to_string()),
+            source: Label::from(source.to_string()),
             max_line_bytes,
             lines_read: metrics::LINES_READ.with_label_values(&[source]),
             dead_lettered: metrics::DEAD_LETTERED.with_label_values(&[source]),
@@ -148,8 +148,8 @@ impl LineProcessor {
         self.dead_lettered.inc();
         DeadLetter {
             timestamp: Utc::now(),
-            tenant: self.tenant.clone(),
-            source: self.source.clone(),
+            tenant: self.tenant.to_string(),
+            source: self.source.to_string(),
             file: self.file.as_deref().map(str::to_string),
             line: line.line_no,
             offset: line.offset,

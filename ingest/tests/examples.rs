@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use vigil_core::config::IngestConfig;
-use vigil_core::{Event, Outcome};
+use vigil_core::{Event, Label, Outcome};
 use vigil_ingest::parse::{by_name, LineContext, Parser, FORMATS};
 
 /// One example log: its file name in `examples/logs/`, the `--format` that
@@ -69,8 +69,9 @@ fn parse_file(parser: &mut dyn Parser, file: &str) -> Parsed {
     let text = std::fs::read_to_string(logs_dir().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let mut parsed = Parsed { events: Vec::new(), rejected: Vec::new() };
     let mut offset = 0u64;
+    let (tenant, source) = (Label::constant("demo-primary"), Label::from(file.to_string()));
     for (i, line) in text.lines().enumerate() {
-        let ctx = LineContext { tenant: "demo-primary", source: file, line_no: i as u64 + 1, offset, now: now() };
+        let ctx = LineContext { tenant: &tenant, source: &source, line_no: i as u64 + 1, offset, now: now() };
         if let Err(e) = parser.parse(line, &ctx, &mut parsed.events) {
             parsed.rejected.push((i + 1, line.to_string(), e.0));
         }

@@ -87,8 +87,8 @@ impl Enricher {
         let needs_ip = !self.networks.is_empty() || self.leases.as_ref().is_some_and(|l| l.wants_ip(event));
         let ip = if needs_ip { event.source_ip.as_deref().and_then(parse_ip) } else { None };
         if let Some(tenant) = ip.and_then(|ip| self.networks.tenant_of(ip)) {
-            if event.tenant != tenant {
-                event.tenant = tenant.to_string();
+            if event.tenant != *tenant {
+                event.tenant = tenant.clone();
             }
         }
         if let Some(leases) = &self.leases {

@@ -8,12 +8,13 @@ use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use vigil_core::config::NetworkTenant;
+use vigil_core::Label;
 
 /// The networks of one prefix length, keyed by network address.
 struct PrefixTable {
     prefix_len: u8,
     is_v4: bool,
-    networks: HashMap<IpAddr, String>,
+    networks: HashMap<IpAddr, Label>,
 }
 
 /// Listed networks and their tenants.
@@ -38,7 +39,7 @@ impl NetworkMap {
                     tables.last_mut().expect("just pushed")
                 }
             };
-            table.networks.insert(net.network(), n.tenant.clone());
+            table.networks.insert(net.network(), Label::from(n.tenant.clone()));
         }
         tables.sort_by_key(|t| std::cmp::Reverse(t.prefix_len));
         NetworkMap { tables }
@@ -50,10 +51,10 @@ impl NetworkMap {
     }
 
     /// The tenant of the most specific listed network holding `ip`.
-    pub fn tenant_of(&self, ip: IpAddr) -> Option<&str> {
+    pub fn tenant_of(&self, ip: IpAddr) -> Option<&Label> {
         self.tables.iter().filter(|t| t.is_v4 == ip.is_ipv4()).find_map(|t| {
             let network = IpNet::new(ip, t.prefix_len).ok()?.network();
-            t.networks.get(&network).map(String::as_str)
+            t.networks.get(&network)
         })
     }
 }
@@ -77,19 +78,19 @@ mod tests {
     #[test]
     fn most_specific_network_wins_whatever_the_listing_order() {
         let m = map(&[("10.0.0.0/8", "trust"), ("10.1.2.0/24", "library"), ("10.1.0.0/16", "st-marys")]);
-        assert_eq!(m.tenant_of(ip("10.1.2.3")), Some("library"));
-        assert_eq!(m.tenant_of(ip("10.1.9.9")), Some("st-marys"));
-        assert_eq!(m.tenant_of(ip("10.200.0.1")), Some("trust"));
+        assert_eq!(m.tenant_of(ip("10.1.2.3")).map(Label::as_str), Some("library"));
+        assert_eq!(m.tenant_of(ip("10.1.9.9")).map(Label::as_str), Some("st-marys"));
+        assert_eq!(m.tenant_of(ip("10.200.0.1")).map(Label::as_str), Some("trust"));
         assert_eq!(m.tenant_of(ip("192.168.0.1")), None);
     }
 
     #[test]
     fn host_bits_in_the_config_are_ignored_and_families_kept_apart() {
         let m = map(&[("10.1.2.3/16", "st-marys"), ("2001:db8:1::/48", "oak-academy"), ("0.0.0.0/0", "any-v4")]);
-        assert_eq!(m.tenant_of(ip("10.1.200.1")), Some("st-marys"));
-        assert_eq!(m.tenant_of(ip("2001:db8:1:5::42")), Some("oak-academy"));
+        assert_eq!(m.tenant_of(ip("10.1.200.1")).map(Label::as_str), Some("st-marys"));
+        assert_eq!(m.tenant_of(ip("2001:db8:1:5::42")).map(Label::as_str), Some("oak-academy"));
         assert_eq!(m.tenant_of(ip("2001:db8:2::1")), None, "an IPv6 address is not in 0.0.0.0/0");
-        assert_eq!(m.tenant_of(ip("8.8.8.8")), Some("any-v4"));
+        assert_eq!(m.tenant_of(ip("8.8.8.8")).map(Label::as_str), Some("any-v4"));
         assert!(!m.is_empty() && map(&[]).is_empty());
     }
 }

@@ -119,7 +119,7 @@ impl AutoParser {
             }
         }
         let detection = Detection { format: chosen.name(), line_no: ctx.line_no, reason };
-        tracing::info!(source = ctx.source, format = detection.format, line = ctx.line_no, reason = %detection.reason, "log format detected");
+        tracing::info!(source = %ctx.source, format = detection.format, line = ctx.line_no, reason = %detection.reason, "log format detected");
         self.locked = Some((chosen, detection));
     }
 

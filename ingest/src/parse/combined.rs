@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(e.message, APACHE);
         let c = ctx();
         assert_eq!(e.id, Event::derive_id(c.tenant, c.source, c.offset, APACHE.as_bytes()));
-        assert_eq!((e.tenant.as_str(), e.log_offset), (c.tenant, Some(c.offset)));
+        assert_eq!((e.tenant.as_str(), e.log_offset), (c.tenant.as_str(), Some(c.offset)));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use super::LineContext;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::{BTreeMap, HashMap};
 use vigil_core::config::IngestConfig;
-use vigil_core::Event;
+use vigil_core::{Event, Label};
 
 /// At most this many bytes of a record's lines are kept as evidence; a mail
 /// to thousands of recipients logs thousands of lines.
@@ -141,8 +141,8 @@ pub struct Origin {
     /// Byte offset of the first line.
     pub offset: u64,
     id: String,
-    tenant: String,
-    source: String,
+    tenant: Label,
+    source: Label,
 }
 
 impl Origin {
@@ -152,8 +152,8 @@ impl Origin {
             time,
             offset: ctx.offset,
             id: Event::derive_id(ctx.tenant, ctx.source, ctx.offset, line.as_bytes()),
-            tenant: ctx.tenant.to_string(),
-            source: ctx.source.to_string(),
+            tenant: ctx.tenant.clone(),
+            source: ctx.source.clone(),
         }
     }
 

@@ -23,6 +23,7 @@
 //! - clock skew: timestamps far in the future or past are kept as logged,
 //!   not clamped; any instant chrono can hold is accepted.
 
+mod ascii;
 mod auto;
 mod combined;
 mod correlate;
@@ -76,7 +77,7 @@ pub use windows::WindowsParser;
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 use vigil_core::config::IngestConfig;
-use vigil_core::Event;
+use vigil_core::{Event, Label};
 
 /// The names [`by_name`] accepts, for `--format` help and config checks.
 pub const FORMATS: &[&str] = &[
@@ -149,20 +150,21 @@ fn other_syslog_event(
 
 /// Records where an event's (first) line came from: tenant, source, offset
 /// and the deterministic id derived from them and the raw line.
-fn set_origin(event: &mut Event, tenant: &str, source: &str, offset: u64, raw: &str) {
+/// The tenant and source names are shared, not copied, into each event.
+fn set_origin(event: &mut Event, tenant: &Label, source: &Label, offset: u64, raw: &str) {
     event.id = Event::derive_id(tenant, source, offset, raw.as_bytes());
-    event.tenant = tenant.to_string();
-    event.log_source = Some(source.to_string());
+    event.tenant = tenant.clone();
+    event.log_source = Some(source.clone());
     event.log_offset = Some(offset);
 }
 
 /// Where a line came from; parsers copy these into the events they make.
 #[derive(Debug, Clone, Copy)]
 pub struct LineContext<'a> {
-    /// Tenant of the source.
-    pub tenant: &'a str,
-    /// Configured source name.
-    pub source: &'a str,
+    /// Tenant of the source (shared into each event, not copied).
+    pub tenant: &'a Label,
+    /// Configured source name (shared into each event, not copied).
+    pub source: &'a Label,
     /// 1-based line number.
     pub line_no: u64,
     /// Byte offset of the line's first byte in the source.

@@ -9,7 +9,7 @@
 //! field. Fields after the tenth (some sites append a referrer or user agent)
 //! are ignored.
 
-use super::{search_terms, weburl, LineContext, LineUse, ParseError, Parser};
+use super::{ascii, search_terms, weburl, LineContext, LineUse, ParseError, Parser};
 use chrono::DateTime;
 use percent_encoding::percent_decode_str;
 use vigil_core::{Event, EventKind, Outcome};
@@ -95,11 +95,11 @@ impl Parser for SquidParser {
         let timestamp = epoch_millis(f.time)
             .and_then(DateTime::from_timestamp_millis)
             .ok_or_else(|| ParseError("squid time is not `seconds.millis` since the epoch".into()))?;
-        let (code_text, status_text) =
-            f.result.split_once('/').ok_or_else(|| ParseError("squid result is not `ACTION/status`".into()))?;
+        let (code_text, status_text) = ascii::split_once(f.result, b'/')
+            .ok_or_else(|| ParseError("squid result is not `ACTION/status`".into()))?;
         let status: u16 = status_text.parse().map_err(|_| ParseError("squid HTTP status is not a number".into()))?;
-        let blocked =
-            code_text.split('_').any(|part| part == "DENIED") || (code_text.starts_with("NONE") && status == 403);
+        let blocked = code_text.as_bytes().split(|b| *b == b'_').any(|part| part == b"DENIED")
+            || (code_text.starts_with("NONE") && status == 403);
         let (action, outcome) = if blocked { ("blocked", Outcome::Failure) } else { ("allowed", Outcome::Success) };
 
         let mut e = Event::new(timestamp, EventKind::Proxy, action, outcome, "squid", "squid", line);
@@ -138,7 +138,7 @@ fn number(field: &str, name: &str) -> Result<Option<u64>, ParseError> {
 /// `1709548920.123` as milliseconds since the epoch. Digits beyond the
 /// third fractional one are ignored; a missing fraction reads as `.000`.
 fn epoch_millis(field: &str) -> Option<i64> {
-    let (secs, frac) = field.split_once('.').unwrap_or((field, ""));
+    let (secs, frac) = ascii::split_once(field, b'.').unwrap_or((field, ""));
     if secs.is_empty() || !secs.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -179,7 +179,7 @@ mod tests {
         assert_eq!(e.id, Event::derive_id(c.tenant, c.source, c.offset, line.as_bytes()));
         assert_eq!(
             (e.tenant.as_str(), e.log_source.as_deref(), e.log_offset),
-            (c.tenant, Some(c.source), Some(c.offset))
+            (c.tenant.as_str(), Some(c.source.as_str()), Some(c.offset))
         );
     }
 

@@ -2,7 +2,12 @@
 
 use super::{LineContext, LineUse, ParseError, Parser};
 use chrono::{TimeZone, Utc};
-use vigil_core::Event;
+use vigil_core::{Event, Label};
+
+/// The tenant of [`ctx`].
+static TENANT: Label = Label::constant("st-marys");
+/// The source of [`ctx`].
+static SOURCE: Label = Label::constant("test-source");
 
 /// A context reading at 2026-03-04 12:00 UTC, offset 0.
 pub fn ctx() -> LineContext<'static> {
@@ -12,8 +17,8 @@ pub fn ctx() -> LineContext<'static> {
 /// [`ctx`] at byte `offset` (line number `offset + 1`).
 pub fn ctx_at(offset: u64) -> LineContext<'static> {
     LineContext {
-        tenant: "st-marys",
-        source: "test-source",
+        tenant: &TENANT,
+        source: &SOURCE,
         line_no: offset + 1,
         offset,
         now: Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap(),

@@ -1,6 +1,8 @@
 //! Splitting the URLs proxies log into host, path and query, without
 //! allocating: the proxy hot path calls this for every line.
 
+use super::ascii;
+
 /// The parts of a logged URL, borrowed from it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UrlParts<'a> {
@@ -17,7 +19,7 @@ pub struct UrlParts<'a> {
 /// of a CONNECT request. `None` when there is no host (`error:invalid-request`
 /// and other pseudo-URLs Squid logs).
 pub fn split(url: &str) -> Option<UrlParts<'_>> {
-    match url.split_once(':') {
+    match ascii::split_once(url, b':') {
         Some((_scheme, rest)) if rest.starts_with("//") => with_scheme(&rest[2..]),
         _ => authority_host(url, true).map(|host| UrlParts { host, path: "", query: None }),
     }
@@ -27,8 +29,8 @@ fn with_scheme(rest: &str) -> Option<UrlParts<'_>> {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let host = authority_host(&rest[..end], false)?;
     let rest = &rest[end..];
-    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
-    let (path, query) = match rest.split_once('?') {
+    let rest = ascii::split_once(rest, b'#').map_or(rest, |(before, _)| before);
+    let (path, query) = match ascii::split_once(rest, b'?') {
         Some((path, query)) => (path, Some(query)),
         None => (rest, None),
     };
@@ -38,12 +40,12 @@ fn with_scheme(rest: &str) -> Option<UrlParts<'_>> {
 /// The host of `[user@]host[:port]`; with `port_required` (CONNECT), the
 /// port must be present and numeric.
 fn authority_host(authority: &str, port_required: bool) -> Option<&str> {
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, hostport)| hostport);
+    let authority = ascii::rsplit_once(authority, b'@').map_or(authority, |(_, hostport)| hostport);
     let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed.split_once(']')?;
+        let (host, after) = ascii::split_once(bracketed, b']')?;
         (host, after.strip_prefix(':'))
     } else {
-        match authority.rsplit_once(':') {
+        match ascii::rsplit_once(authority, b':') {
             Some((host, port)) => (host, Some(port)),
             None => (authority, None),
         }
