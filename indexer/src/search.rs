@@ -63,7 +63,8 @@ fn build_query(request: &SearchRequest) -> Result<Box<dyn Query>, IndexerError> 
     let user: Box<dyn Query> = if text.is_empty() {
         Box::new(AllQuery)
     } else {
-        event_schema().query_parser().parse_query(text).map_err(|e| query_error(text, e))?
+        let parsed = event_schema().query_parser().parse_query(text).map_err(|e| query_error(text, e))?;
+        lift_pure_exclusions(parsed)
     };
     if request.from.is_none() && request.to.is_none() {
         return Ok(user);
@@ -72,6 +73,28 @@ fn build_query(request: &SearchRequest) -> Result<Box<dyn Query>, IndexerError> 
     let lower = request.from.map_or(Bound::Unbounded, |t| Bound::Included(term(t)));
     let upper = request.to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t)));
     Ok(Box::new(BooleanQuery::new(vec![(Occur::Must, user), (Occur::Must, Box::new(RangeQuery::new(lower, upper)))])))
+}
+
+/// tantivy reads `a AND NOT b` as `+a +(-b)`, and a clause made only of
+/// exclusions matches no document, so the whole query would find nothing —
+/// a dangerous answer in an investigation. Such a clause is replaced by the
+/// exclusions it holds: `+a -b`, which is what the user meant.
+fn lift_pure_exclusions(query: Box<dyn Query>) -> Box<dyn Query> {
+    let Some(boolean) = query.downcast_ref::<BooleanQuery>() else { return query };
+    let mut clauses = Vec::new();
+    for (occur, sub) in boolean.clauses() {
+        let sub = lift_pure_exclusions(sub.box_clone());
+        let exclusions = sub
+            .downcast_ref::<BooleanQuery>()
+            .filter(|inner| !inner.clauses().is_empty() && inner.clauses().iter().all(|(o, _)| *o == Occur::MustNot));
+        match exclusions {
+            Some(inner) if *occur == Occur::Must => {
+                clauses.extend(inner.clauses().iter().map(|(o, q)| (*o, q.box_clone())));
+            }
+            _ => clauses.push((*occur, sub)),
+        }
+    }
+    Box::new(BooleanQuery::new(clauses))
 }
 
 fn query_error(query: &str, error: QueryParserError) -> IndexerError {
@@ -173,6 +196,10 @@ mod tests {
             ("games online", &[1]),
             ("games friends", &[]),
             ("email.subject:trip", &[3]),
+            ("event.kind:proxy AND NOT url.domain:example.com", &[2]),
+            ("event.kind:proxy NOT url.domain:example.com", &[2]),
+            ("event.kind:proxy -url.domain:example.com", &[2]),
+            ("user.name:alice AND NOT (event.kind:auth OR tenant:school-b)", &[1]),
         ];
         for (query, expected) in cases {
             assert_eq!(found(&request(query)), *expected, "query {query}");
