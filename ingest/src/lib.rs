@@ -54,14 +54,10 @@ pub enum IngestError {
     Net(#[from] net::NetError),
 }
 
-/// The parser-backed line processor for one configured source.
-pub fn processor_for(config: &Config, source: &SourceConfig) -> Result<pipeline::LineProcessor, IngestError> {
-    processor_with_tenant(config, source, config.source_tenant(source))
-}
-
-/// [`processor_for`] with events of `tenant` (a syslog sender's tenant).
-/// A syslog source's format is read inside the syslog header
-/// (`syslog+FORMAT`, see [`parse::SyslogUnwrap`]).
+/// The parser-backed line processor of one configured source, for events
+/// of `tenant` (the source's, or a syslog sender's). A syslog source's
+/// format is read inside the syslog header (`syslog+FORMAT`, see
+/// [`parse::SyslogUnwrap`]).
 pub fn processor_with_tenant(
     config: &Config,
     source: &SourceConfig,
@@ -107,7 +103,7 @@ pub fn processor_maker(
     source: &SourceConfig,
     enricher: Arc<enrich::Enricher>,
 ) -> Result<ProcessorMaker, IngestError> {
-    processor_for(config, source)?;
+    processor_with_tenant(config, source, config.source_tenant(source))?;
     let (config, source) = (config.clone(), source.clone());
     Ok(Arc::new(move |tenant| {
         processor_with_tenant(&config, &source, tenant)

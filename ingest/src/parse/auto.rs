@@ -15,7 +15,8 @@
 //! the chosen parser, so its event carries the right kind and format (or,
 //! should the chosen parser refuse it, it is kept as the first accepting
 //! candidate's `other` event). At most [`MAX_DEFERRED`] lines wait; beyond
-//! that, and at the end of input, they are kept as those `other` events.
+//! that, when the source idles (a followed file with nothing new) and at the
+//! end of input, they are kept as those `other` events.
 //! The choice, the line that made it and why are logged and available from
 //! [`AutoParser::detection`].
 //!
