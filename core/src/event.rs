@@ -49,7 +49,7 @@ impl Deref for Label {
 
 impl From<&'static str> for Label {
     fn from(text: &'static str) -> Self {
-        Label(LabelText::Constant(text))
+        Label::constant(text)
     }
 }
 
