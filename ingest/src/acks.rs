@@ -12,7 +12,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use vigil_core::shutdown::{Phase, Shutdown};
-use vigil_core::transport::{Delivery, TransportError};
+use vigil_core::transport::{Delivery, Producer, Topic, TransportError};
+use vigil_core::{DeadLetter, Event};
 
 /// How many deliveries may be awaited at once per source before reading
 /// pauses (backpressure).
@@ -51,6 +52,32 @@ impl AckTracker {
     /// Tracks a record sent for the line ending at `end_offset`.
     pub async fn sent(&self, end_offset: u64, delivery: Delivery) {
         self.push(Pending { end_offset, delivery: Some(delivery) }).await;
+    }
+
+    /// Sends `event` to the events topic (keyed by tenant and user) and
+    /// tracks its delivery for the line ending at `end_offset`.
+    pub async fn send_event(
+        &self,
+        producer: &dyn Producer,
+        event: &Event,
+        end_offset: u64,
+    ) -> Result<(), TransportError> {
+        let delivery = producer.send(Topic::Events, event.partition_key().as_bytes(), event.to_json()).await?;
+        self.sent(end_offset, delivery).await;
+        Ok(())
+    }
+
+    /// Sends `dead` to the dead-letter topic (keyed by source) and tracks
+    /// its delivery for the line ending at `end_offset`.
+    pub async fn send_dead_letter(
+        &self,
+        producer: &dyn Producer,
+        dead: &DeadLetter,
+        end_offset: u64,
+    ) -> Result<(), TransportError> {
+        let delivery = producer.send(Topic::DeadLetter, dead.source.as_bytes(), dead.to_json()).await?;
+        self.sent(end_offset, delivery).await;
+        Ok(())
     }
 
     /// Marks the line ending at `end_offset` as producing nothing to await.

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_core::shutdown::Shutdown;
-use vigil_core::transport::{Producer, Topic, TransportError};
+use vigil_core::transport::{Producer, TransportError};
 use vigil_core::{metrics, Event};
 
 /// How long a stopping source waits for outstanding deliveries.
@@ -122,24 +122,17 @@ impl Outlet {
 
     async fn dead_letter(&self, processor: &mut LineProcessor, line: &RawLine, reason: String) -> Result<(), NetError> {
         let dead = processor.dead_letter(line, reason);
-        let delivery = self
-            .producer
-            .send(Topic::DeadLetter, dead.source.as_bytes(), dead.to_json())
+        self.acks
+            .send_dead_letter(&*self.producer, &dead, line.end_offset)
             .await
             .map_err(|e| self.transport_error(e))?;
-        self.acks.sent(line.end_offset, delivery).await;
         self.dead_letters.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
     async fn send(&self, events: &mut Vec<Event>, end_offset: u64) -> Result<(), NetError> {
         for event in events.drain(..) {
-            let delivery = self
-                .producer
-                .send(Topic::Events, event.partition_key().as_bytes(), event.to_json())
-                .await
-                .map_err(|e| self.transport_error(e))?;
-            self.acks.sent(end_offset, delivery).await;
+            self.acks.send_event(&*self.producer, &event, end_offset).await.map_err(|e| self.transport_error(e))?;
             self.events.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())

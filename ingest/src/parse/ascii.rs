@@ -1,9 +1,12 @@
-//! Splitting text at an ASCII separator byte: the hot-path counterpart of
-//! `str::split_once(char)`, which searches through a general char pattern
-//! and shows in profiles of proxy-log parsing.
+//! Small text helpers shared by parsers: splitting at an ASCII separator
+//! byte (the hot-path counterpart of `str::split_once(char)`, which searches
+//! through a general char pattern and shows in profiles of proxy-log
+//! parsing), and decoding backslash-escaped quotes.
 //!
 //! An ASCII byte is never part of a multi-byte UTF-8 sequence, so the text
 //! either side of it is always valid `str`.
+
+use std::borrow::Cow;
 
 /// `text` split at the first `sep`, without it; `None` if `sep` is absent.
 pub(crate) fn split_once(text: &str, sep: u8) -> Option<(&str, &str)> {
@@ -17,6 +20,31 @@ pub(crate) fn rsplit_once(text: &str, sep: u8) -> Option<(&str, &str)> {
     debug_assert!(sep.is_ascii());
     let at = memchr::memrchr(sep, text.as_bytes())?;
     Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// Decodes `\"` to `"` and `\\` to `\`; other escapes (`\n`, `\xhh`) stay
+/// as written, as Apache and Exim log them.
+pub(crate) fn unescape_quotes(s: &str) -> Cow<'_, str> {
+    if !s.contains("\\\"") && !s.contains("\\\\") {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(next @ ('"' | '\\')) => out.push(next),
+                Some(other) => {
+                    out.push('\\');
+                    out.push(other);
+                }
+                None => out.push('\\'),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]

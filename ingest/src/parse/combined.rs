@@ -31,7 +31,7 @@
 //!   `httpd` (the log does not say whether Apache or nginx wrote it).
 
 use super::webfields::{present, set_url, verdict};
-use super::{LineContext, LineUse, ParseError, Parser};
+use super::{ascii, LineContext, LineUse, ParseError, Parser};
 use chrono::{DateTime, Utc};
 use std::borrow::Cow;
 use vigil_core::{Event, EventKind, Outcome};
@@ -81,7 +81,7 @@ impl<'a> Cursor<'a> {
                 b'\\' => i += 2,
                 b'"' if closes(&s[i + 1..]) => {
                     self.rest = &s[i + 1..];
-                    return Some(unescape(&s[..i]));
+                    return Some(ascii::unescape_quotes(&s[..i]));
                 }
                 _ => i += 1,
             }
@@ -102,30 +102,6 @@ fn status_follows(rest: &str) -> bool {
         return false;
     };
     after.len() >= 3 && after.as_bytes()[..3].iter().all(u8::is_ascii_digit) && field_ends(&after[3..])
-}
-
-/// `\"` → `"` and `\\` → `\`; other escapes kept.
-fn unescape(s: &str) -> Cow<'_, str> {
-    if !s.contains("\\\"") && !s.contains("\\\\") {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some(next @ ('"' | '\\')) => out.push(next),
-                Some(other) => {
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// `METHOD target [HTTP/x.y]`, or `None` for anything else.

@@ -80,11 +80,8 @@ pub(super) fn code_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Op
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{TimeZone, Timelike};
-
-    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
-    }
+    use crate::parse::testutil::at;
+    use chrono::Timelike;
 
     #[test]
     fn reads_every_timestamp_form_the_exports_write() {

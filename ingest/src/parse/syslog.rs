@@ -105,11 +105,8 @@ fn with_inferred_year(month: u32, day: u32, time: NaiveTime, now: DateTime<Utc>)
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::testutil::at;
     use chrono::TimeZone;
-
-    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
-    }
 
     #[test]
     fn reads_traditional_header_and_keeps_message_spacing() {

@@ -9,6 +9,11 @@ static TENANT: Label = Label::constant("st-marys");
 /// The source of [`ctx`].
 static SOURCE: Label = Label::constant("test-source");
 
+/// The UTC instant of the given date and time.
+pub fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap()
+}
+
 /// A context reading at 2026-03-04 12:00 UTC, offset 0.
 pub fn ctx() -> LineContext<'static> {
     ctx_at(0)

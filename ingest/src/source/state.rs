@@ -12,7 +12,7 @@ use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use vigil_core::shutdown::{Phase, Shutdown};
-use vigil_core::transport::{Producer, Topic, TransportError};
+use vigil_core::transport::{Producer, TransportError};
 use vigil_core::{DeadLetter, Event};
 
 /// Size of each read.
@@ -116,12 +116,7 @@ impl SourceState {
     /// `end_offset`.
     async fn send_dead(&mut self, dead: DeadLetter, end_offset: u64) -> Result<(), SourceError> {
         self.summary.dead_letters += 1;
-        let delivery = self
-            .producer
-            .send(Topic::DeadLetter, dead.source.as_bytes(), dead.to_json())
-            .await
-            .map_err(|e| self.transport_error(e))?;
-        self.acks.sent(end_offset, delivery).await;
+        self.acks.send_dead_letter(&*self.producer, &dead, end_offset).await.map_err(|e| self.transport_error(e))?;
         Ok(())
     }
 
@@ -140,12 +135,7 @@ impl SourceState {
     /// their deliveries to the line ending at `end_offset`.
     async fn send_held_events(&mut self, end_offset: u64) -> Result<(), SourceError> {
         for event in std::mem::take(&mut self.events) {
-            let delivery = self
-                .producer
-                .send(Topic::Events, event.partition_key().as_bytes(), event.to_json())
-                .await
-                .map_err(|e| self.transport_error(e))?;
-            self.acks.sent(end_offset, delivery).await;
+            self.acks.send_event(&*self.producer, &event, end_offset).await.map_err(|e| self.transport_error(e))?;
             self.summary.events += 1;
         }
         Ok(())

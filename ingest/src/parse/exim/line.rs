@@ -1,7 +1,7 @@
 //! The parts of an Exim main log line: timestamp, optional process id and
 //! message id, and the `KEY=value` tags of the text after them.
 
-use crate::parse::{syslog, ParseError};
+use crate::parse::{ascii, syslog, ParseError};
 use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use std::borrow::Cow;
 
@@ -124,7 +124,7 @@ pub fn next_token(s: &str) -> Result<Option<(Token<'_>, &str)>, Unterminated<'_>
     };
     if let Some(quoted) = value.strip_prefix('"') {
         let (inner, rest) = closing_quote(quoted).ok_or(Unterminated(key))?;
-        return Ok(Some((Token::Tag(key, unescape(inner)), rest)));
+        return Ok(Some((Token::Tag(key, ascii::unescape_quotes(inner)), rest)));
     }
     let end = if key == "H" { host_end(value) } else { value.find(' ').unwrap_or(value.len()) };
     let (v, rest) = value.split_at(end);
@@ -184,30 +184,6 @@ fn closing_quote(s: &str) -> Option<(&str, &str)> {
         }
     }
     None
-}
-
-/// Decodes `\"` and `\\`; other escapes stay as written.
-fn unescape(s: &str) -> Cow<'_, str> {
-    if !s.contains("\\\"") && !s.contains("\\\\") {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c == '\\' {
-            match chars.next() {
-                Some(n @ ('"' | '\\')) => out.push(n),
-                Some(n) => {
-                    out.push('\\');
-                    out.push(n);
-                }
-                None => out.push('\\'),
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// The address in the last `[...]` of an `H=` value, checked to be an IP
@@ -299,7 +275,7 @@ mod tests {
         assert_eq!(tokens("T=remote_smtp: text"), [Token::Tag("T", "remote_smtp:".into()), Token::Word("text")]);
         assert_eq!(next_token(r#"T="open"#), Err(Unterminated("T")));
         assert_eq!(next_token(r#"T="ends\"#), Err(Unterminated("T")));
-        assert_eq!(unescape(r#"a\\b\n\"c\"\"#), "a\\b\\n\"c\"\\");
+        assert_eq!(ascii::unescape_quotes(r#"a\\b\n\"c\"\"#), "a\\b\\n\"c\"\\");
         assert_eq!(host_ip("mx (helo [10.0.0.1]) [192.0.2.1]:25*"), Some("192.0.2.1"));
         assert_eq!(host_ip("mx [192.0.2."), None);
         assert_eq!(host_ip("mx"), None);
