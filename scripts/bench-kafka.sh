@@ -3,11 +3,16 @@
 # one librdkafka mock cluster (3 brokers, in its own process), the same
 # generated Squid log pushed twice:
 #   1. `kcat -P` pushing the raw lines (the baseline: no parsing at all);
-#   2. `vigil ingest --once` reading, parsing, enriching and producing events.
+#   2. `vigil ingest --once` reading, parsing, enriching and producing events,
+#      with Vigil's producer defaults (LZ4 compression);
+#   3. the same with `compression.type = none`, kcat's (librdkafka's) default.
 #
+# Vigil's wall time includes librdkafka's idempotent-producer start: the
+# producer id is first asked for 500 ms after the client is created, and
+# nothing is sent before (records queue meanwhile).
 #   scripts/bench-kafka.sh [LINES]      (default 1000000)
 #
-# Prints lines/s for both, the ratio vigil/kcat, and each one's peak RSS.
+# Prints lines/s for each, the ratios vigil/kcat, and each one's peak RSS.
 # Installs kcat and GNU time from Debian's packages when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,26 +53,37 @@ measure() {
 
 read -r kcat_wall kcat_rss < <(measure kcat -P -b "$bootstrap" -t raw -l "$work/access.log")
 
-cat > "$work/vigil.toml" <<TOML
+# Runs `vigil ingest --once` on a fresh data directory with the given extra
+# `[kafka]` settings; prints "wall_seconds peak_rss_kib".
+vigil_run() {
+  rm -rf "$work/data"
+  cat > "$work/vigil.toml" <<TOML
 data_dir = "$work/data"
 tenant = "bench"
 [kafka]
 brokers = "$bootstrap"
+$1
 [[sources]]
 name = "proxy"
 type = "file"
 path = "$work/access.log"
 format = "squid"
 TOML
-read -r vigil_wall vigil_rss < <(measure "$bin/vigil" ingest --once --config "$work/vigil.toml")
+  measure "$bin/vigil" ingest --once --config "$work/vigil.toml"
+}
+read -r lz4_wall lz4_rss < <(vigil_run "")
+read -r none_wall none_rss < <(vigil_run 'options = { "compression.type" = "none" }')
 
-python3 - "$lines" "$kcat_wall" "$kcat_rss" "$vigil_wall" "$vigil_rss" <<'PY'
+python3 - "$lines" "$kcat_wall" "$kcat_rss" "$lz4_wall" "$lz4_rss" "$none_wall" "$none_rss" <<'PY'
 import sys
 lines = int(sys.argv[1])
-kcat_wall, kcat_rss, vigil_wall, vigil_rss = float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-kcat_rate, vigil_rate = lines / kcat_wall, lines / vigil_wall
+runs = [("kcat -P (raw lines)", 2), ("vigil ingest (lz4, default)", 4), ("vigil ingest (no compression)", 6)]
+kcat_rate = lines / float(sys.argv[2])
 print(f"lines: {lines:,}")
-print(f"kcat -P (raw lines):       {kcat_wall:6.2f} s  {kcat_rate:>12,.0f} lines/s  peak RSS {kcat_rss / 1024:6.0f} MiB")
-print(f"vigil ingest (parsed):     {vigil_wall:6.2f} s  {vigil_rate:>12,.0f} lines/s  peak RSS {vigil_rss / 1024:6.0f} MiB")
-print(f"vigil / kcat:              {vigil_rate / kcat_rate:.2f}x   (target >= 0.5x, aim 0.8x)")
+for name, at in runs:
+    wall, rss = float(sys.argv[at]), int(sys.argv[at + 1])
+    rate = lines / wall
+    ratio = "" if at == 2 else f"  {rate / kcat_rate:.2f}x kcat"
+    print(f"{name:<31}{wall:6.2f} s {rate:>12,.0f} lines/s  peak RSS {rss / 1024:5.0f} MiB{ratio}")
+print("target >= 0.5x kcat, aim 0.8x")
 PY

@@ -11,6 +11,12 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc rather than the system allocator: ingest allocates an event's
+/// strings on the parsing thread and frees them on the courier's, which
+/// glibc's per-thread arenas handle poorly.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Vigil: safeguarding log pipeline for schools.
 #[derive(Parser)]
 #[command(name = "vigil", version, about)]

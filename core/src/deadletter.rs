@@ -51,6 +51,13 @@ struct Wire {
 impl DeadLetter {
     /// Serialises to one JSON object.
     pub fn to_json(&self) -> Vec<u8> {
+        let mut json = Vec::new();
+        self.write_json(&mut json);
+        json
+    }
+
+    /// Appends the JSON object to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         let (raw, raw_base64) = match std::str::from_utf8(&self.raw) {
             Ok(text) => (Some(text.to_string()), None),
             Err(_) => (None, Some(base64::engine::general_purpose::STANDARD.encode(&self.raw))),
@@ -66,7 +73,7 @@ impl DeadLetter {
             raw,
             raw_base64,
         };
-        serde_json::to_vec(&wire).expect("a DeadLetter always serialises")
+        serde_json::to_writer(out, &wire).expect("a DeadLetter always serialises");
     }
 
     /// Parses the JSON form, recovering the exact raw bytes.

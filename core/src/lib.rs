@@ -9,6 +9,7 @@ pub mod config;
 pub mod deadletter;
 pub mod event;
 pub mod fsutil;
+mod json_out;
 pub mod metrics;
 pub mod shutdown;
 pub mod transport;

@@ -4,6 +4,8 @@
 //! SIGTERM/ctrl-c or when a `--once` backfill has been read); every component
 //! holds a cloned [`Shutdown`] and checks it between batches.
 
+use std::future::Future;
+use std::time::Duration;
 use tokio::sync::watch;
 
 /// What components should be doing.
@@ -82,11 +84,30 @@ impl Shutdown {
     pub async fn reached(&mut self, phase: Phase) {
         let _ = self.rx.wait_for(|p| *p >= phase).await;
     }
+
+    /// Runs `work` to its end, but once the phase reaches `Stop` for at
+    /// most `grace` more; `None` when it was cut short.
+    pub async fn within_grace<T>(mut self, grace: Duration, work: impl Future<Output = T>) -> Option<T> {
+        tokio::pin!(work);
+        tokio::select! {
+            done = &mut work => Some(done),
+            () = self.reached(Phase::Stop) => tokio::time::timeout(grace, &mut work).await.ok(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn work_runs_to_its_end_or_for_the_grace_after_stop() {
+        let (trigger, shutdown) = channel();
+        assert_eq!(shutdown.clone().within_grace(Duration::from_millis(1), async { 7 }).await, Some(7));
+        trigger.set(Phase::Stop);
+        let cut = shutdown.within_grace(Duration::from_millis(20), std::future::pending::<()>()).await;
+        assert_eq!(cut, None);
+    }
 
     #[tokio::test]
     async fn phases_only_move_forward() {

@@ -3,6 +3,9 @@
 //! other formats on their example logs in `examples/logs/` repeated to
 //! [`LINES`] lines.
 //!
+//! A second group, `serialize`, measures writing Squid events in the wire
+//! format into a [`RecordBatch`] (what the outbox's courier does per event).
+//!
 //! Run: `cargo bench -p vigil-ingest --bench parse`.
 //!
 //! The time measured is the benchmark thread's CPU time, not the wall
@@ -15,6 +18,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::path::Path;
 use vigil_core::config::IngestConfig;
+use vigil_core::transport::RecordBatch;
 use vigil_core::{Event, Label};
 use vigil_ingest::parse::{by_name, LineContext, Parser};
 
@@ -153,6 +157,34 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    group.finish();
+    serialize(c, now, &ingest);
+}
+
+/// Writes the events of the generated Squid lines into a record batch.
+fn serialize(c: &mut Criterion, now: DateTime<Utc>, ingest: &IngestConfig) {
+    let mut parser = by_name("squid", ingest).expect("known format");
+    let mut events = Vec::new();
+    for (i, line) in squid_lines().iter().enumerate() {
+        let ctx = LineContext { tenant: &TENANT, source: &SOURCE, line_no: i as u64 + 1, offset: 0, now };
+        let _ = parser.parse(line, &ctx, &mut events);
+    }
+    let mut group = c.benchmark_group("serialize");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    let mut batch = RecordBatch::default();
+    group.bench_function("squid-events", |b| {
+        b.iter_custom(|iterations| {
+            let start = ThreadTime::now();
+            for _ in 0..iterations {
+                for chunk in events.chunks(BATCH) {
+                    chunk.iter().for_each(|e| batch.push_event(e));
+                    black_box(batch.byte_len());
+                    batch.clear();
+                }
+            }
+            start.elapsed()
+        })
+    });
     group.finish();
 }
 

@@ -4,11 +4,11 @@
 //! only after the transport has made everything read before it durable.
 #![deny(missing_docs)]
 
-pub mod acks;
 pub mod checkpoint;
 pub mod enrich;
 pub mod lines;
 pub mod net;
+pub mod outbox;
 pub mod parse;
 pub mod pipeline;
 pub mod source;

@@ -80,7 +80,12 @@ impl LineProcessor {
                 self.max_line_bytes, self.max_line_bytes
             ));
         }
-        let text = String::from_utf8_lossy(&line.bytes);
+        // `from_utf8` checks a word at a time; the lossy walk only runs for
+        // lines that need it.
+        let text = match std::str::from_utf8(&line.bytes) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&line.bytes),
+        };
         let ctx =
             LineContext { tenant: &self.tenant, source: &self.source, line_no: line.line_no, offset: line.offset, now };
         let before = events.len();

@@ -7,9 +7,12 @@
 //! Positions follow Kafka's convention: a committed position is the offset of
 //! the *next* record to read, per partition.
 
+mod batch;
 pub mod embedded;
 #[cfg(feature = "kafka")]
 pub mod kafka;
+
+pub use batch::{BatchRecord, DeliveryGroup, RecordBatch};
 
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -112,6 +115,38 @@ pub trait Producer: Send + Sync {
     /// embedded transport, committed by every consumer group of the topic.
     /// Only then may a source checkpoint past the line it came from.
     async fn send(&self, topic: Topic, key: &[u8], payload: Vec<u8>) -> Result<Delivery, TransportError>;
+
+    /// Hands every record of `batch` on, in order, waiting while the
+    /// transport's buffer is full, and reports each one's delivery to
+    /// `group` (counted with [`DeliveryGroup::expect`] before it is handed
+    /// on). On `Err` the records after the failing one were not sent.
+    ///
+    /// The default sends each record with [`Producer::send`] and awaits the
+    /// deliveries on one task per batch; a transport built for volume
+    /// reports deliveries to the group directly.
+    async fn send_batch(&self, batch: &RecordBatch, group: &Arc<DeliveryGroup>) -> Result<(), TransportError> {
+        let mut deliveries = Vec::with_capacity(batch.len());
+        let mut sent = Ok(());
+        for record in batch.records() {
+            match self.send(record.topic, record.key, record.payload.to_vec()).await {
+                Ok(delivery) => {
+                    group.expect();
+                    deliveries.push(delivery);
+                }
+                Err(e) => {
+                    sent = Err(e);
+                    break;
+                }
+            }
+        }
+        let group = group.clone();
+        tokio::spawn(async move {
+            for delivery in deliveries {
+                group.delivered(delivery.await.map_err(|e| e.to_string()));
+            }
+        });
+        sent
+    }
 
     /// Waits until every record sent so far has left the local buffer
     /// (delivered or failed), at most `timeout`.

@@ -1,14 +1,13 @@
 //! Where a syslog source's messages go: parsed by the sender's
-//! [`LineProcessor`], sent through the producer, deliveries tracked.
+//! [`LineProcessor`], sent through the producer, deliveries counted.
 //!
 //! A network message has no file position to checkpoint, so nothing is
-//! saved; the [`AckTracker`] serves to wait for every delivery at shutdown
-//! and to notice a failed one. Offsets are numbered source-wide (bytes
+//! saved; one [`DeliveryGroup`] for the whole source serves to wait for
+//! every delivery at shutdown and to notice a failed one. Offsets are numbered source-wide (bytes
 //! received by this source since it started, over all senders), so no two
 //! messages of one run share an offset and an id.
 
 use super::NetError;
-use crate::acks::AckTracker;
 use crate::lines::RawLine;
 use crate::pipeline::LineProcessor;
 use crate::source::SourceSummary;
@@ -18,7 +17,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use vigil_core::shutdown::Shutdown;
-use vigil_core::transport::{Producer, TransportError};
+use vigil_core::transport::{DeliveryGroup, Producer, RecordBatch, TransportError};
 use vigil_core::{metrics, Event};
 
 /// How long a stopping source waits for outstanding deliveries.
@@ -28,7 +27,8 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 pub(crate) struct Outlet {
     source: String,
     producer: Arc<dyn Producer>,
-    acks: AckTracker,
+    /// Every record this source has sent.
+    deliveries: Arc<DeliveryGroup>,
     next_offset: AtomicU64,
     lines: AtomicU64,
     events: AtomicU64,
@@ -42,7 +42,7 @@ impl Outlet {
         Outlet {
             source: source.to_string(),
             producer,
-            acks: AckTracker::new(0),
+            deliveries: Arc::new(DeliveryGroup::new()),
             next_offset: AtomicU64::new(0),
             lines: AtomicU64::new(0),
             events: AtomicU64::new(0),
@@ -57,7 +57,7 @@ impl Outlet {
 
     /// Whether a delivery has failed; senders stop reading then.
     pub(crate) fn failed(&self) -> bool {
-        self.acks.failed()
+        self.deliveries.failure().is_some()
     }
 
     /// Gives `line` (whose offsets count from its sender's first byte) a
@@ -81,10 +81,11 @@ impl Outlet {
         }
         self.place(&mut line);
         self.lines.fetch_add(1, Ordering::Relaxed);
+        let mut batch = RecordBatch::default();
         if let Err(reason) = processor.process(&line, Utc::now(), events) {
-            self.dead_letter(processor, &line, reason).await?;
+            self.dead_letter(&mut batch, processor, &line, reason);
         }
-        self.send(events, line.end_offset).await
+        self.send(batch, events).await
     }
 
     /// Dead-letters a frame the sender did not finish, counting it as read.
@@ -97,7 +98,9 @@ impl Outlet {
         self.place(&mut line);
         self.lines.fetch_add(1, Ordering::Relaxed);
         self.lines_read.inc();
-        self.dead_letter(processor, &line, reason).await
+        let mut batch = RecordBatch::default();
+        self.dead_letter(&mut batch, processor, &line, reason);
+        self.send(batch, &mut Vec::new()).await
     }
 
     /// Sends the events `processor` has held past their hold time.
@@ -107,7 +110,7 @@ impl Outlet {
         events: &mut Vec<Event>,
     ) -> Result<(), NetError> {
         processor.flush_expired(Utc::now(), events);
-        self.send(events, self.next_offset.load(Ordering::Relaxed)).await
+        self.send(RecordBatch::default(), events).await
     }
 
     /// Sends every event `processor` holds (its sender is gone).
@@ -117,25 +120,24 @@ impl Outlet {
         events: &mut Vec<Event>,
     ) -> Result<(), NetError> {
         processor.flush_all(events);
-        self.send(events, self.next_offset.load(Ordering::Relaxed)).await
+        self.send(RecordBatch::default(), events).await
     }
 
-    async fn dead_letter(&self, processor: &mut LineProcessor, line: &RawLine, reason: String) -> Result<(), NetError> {
-        let dead = processor.dead_letter(line, reason);
-        self.acks
-            .send_dead_letter(&*self.producer, &dead, line.end_offset)
-            .await
-            .map_err(|e| self.transport_error(e))?;
+    fn dead_letter(&self, batch: &mut RecordBatch, processor: &mut LineProcessor, line: &RawLine, reason: String) {
+        batch.push_dead_letter(&processor.dead_letter(line, reason));
         self.dead_letters.fetch_add(1, Ordering::Relaxed);
-        Ok(())
     }
 
-    async fn send(&self, events: &mut Vec<Event>, end_offset: u64) -> Result<(), NetError> {
+    /// Sends `batch` and then `events`, counting their deliveries.
+    async fn send(&self, mut batch: RecordBatch, events: &mut Vec<Event>) -> Result<(), NetError> {
         for event in events.drain(..) {
-            self.acks.send_event(&*self.producer, &event, end_offset).await.map_err(|e| self.transport_error(e))?;
+            batch.push_event(&event);
             self.events.fetch_add(1, Ordering::Relaxed);
         }
-        Ok(())
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.producer.send_batch(&batch, &self.deliveries).await.map_err(|e| self.transport_error(e))
     }
 
     /// Waits for every delivery (at most a grace period once shutdown says
@@ -146,11 +148,9 @@ impl Outlet {
             events: self.events.into_inner(),
             dead_letters: self.dead_letters.into_inner(),
         };
-        let source_name = self.source;
-        self.acks
-            .finish(shutdown.clone(), STOP_GRACE)
-            .await
-            .map_err(|source| NetError::Transport { source_name, source })?;
-        Ok(summary)
+        match shutdown.clone().within_grace(STOP_GRACE, self.deliveries.settled()).await {
+            Some(Err(source)) => Err(NetError::Transport { source_name: self.source, source }),
+            Some(Ok(())) | None => Ok(summary),
+        }
     }
 }

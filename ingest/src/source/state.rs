@@ -1,19 +1,19 @@
 //! One stream of lines in flight: chunks become lines, lines go through the
-//! parser, events and dead letters go to the producer, and every delivery is
-//! tracked so the stream's safe offset only moves past lines that are durable
-//! downstream and that the parser no longer holds.
+//! parser, events and dead letters go to the producer a chunk at a time, and
+//! every delivery is tracked so the stream's safe offset only moves past
+//! lines that are durable downstream and that the parser no longer holds.
 
 use super::{SourceError, SourceSummary, STOP_GRACE};
-use crate::acks::AckTracker;
 use crate::lines::{LineSplitter, RawLine};
+use crate::outbox::Outbox;
 use crate::pipeline::LineProcessor;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::{Producer, TransportError};
-use vigil_core::{DeadLetter, Event};
+use vigil_core::Event;
 
 /// Size of each read.
 pub(crate) const CHUNK_BYTES: usize = 256 * 1024;
@@ -41,8 +41,7 @@ pub(crate) enum Pumped {
 pub struct SourceState {
     processor: LineProcessor,
     splitter: LineSplitter,
-    acks: AckTracker,
-    producer: Arc<dyn Producer>,
+    outbox: Outbox,
     summary: SourceSummary,
     /// Number of the next line (the splitter's, kept for [`reject_rest`]).
     ///
@@ -64,8 +63,7 @@ impl SourceState {
         SourceState {
             processor,
             splitter: LineSplitter::new(offset, line_no, max_line_bytes),
-            acks: AckTracker::new(offset),
-            producer,
+            outbox: Outbox::new(producer, offset),
             summary: SourceSummary::default(),
             next_line_no: line_no,
             lines: Vec::new(),
@@ -83,62 +81,48 @@ impl SourceState {
         SourceError::Transport { source_name: self.processor.source().to_string(), source }
     }
 
-    /// Feeds a chunk of input: complete lines are parsed and sent at once.
+    /// Feeds a chunk of input: complete lines are parsed, and what they made
+    /// is sent.
     pub async fn feed(&mut self, chunk: &[u8]) -> Result<(), SourceError> {
         let mut lines = std::mem::take(&mut self.lines);
         self.splitter.push(chunk, |l| lines.push(l));
+        // One clock reading per chunk: the lines of a chunk were read together.
+        let now = Utc::now();
         for line in lines.drain(..) {
-            self.handle_line(line).await?;
-        }
-        self.lines = lines;
-        Ok(())
-    }
-
-    async fn handle_line(&mut self, line: RawLine) -> Result<(), SourceError> {
-        self.summary.lines += 1;
-        self.next_line_no = line.line_no + 1;
-        match self.processor.process(&line, Utc::now(), &mut self.events) {
-            Ok(()) => self.send_events(line.end_offset).await,
-            Err(reason) => {
-                self.send_dead_letter(&line, reason).await?;
-                // Events a stateful parser released on this line still go out.
-                self.send_held_events(line.end_offset).await
+            self.handle_line(line, now);
+            if self.outbox.is_full() {
+                self.send().await?;
             }
         }
+        self.lines = lines;
+        self.send().await
     }
 
-    async fn send_dead_letter(&mut self, line: &RawLine, reason: String) -> Result<(), SourceError> {
-        let dead = self.processor.dead_letter(line, reason);
-        self.send_dead(dead, line.end_offset).await
-    }
-
-    /// Sends a dead letter, attributing its delivery to the line ending at
-    /// `end_offset`.
-    async fn send_dead(&mut self, dead: DeadLetter, end_offset: u64) -> Result<(), SourceError> {
-        self.summary.dead_letters += 1;
-        self.acks.send_dead_letter(&*self.producer, &dead, end_offset).await.map_err(|e| self.transport_error(e))?;
-        Ok(())
-    }
-
-    /// Sends the events waiting in `self.events`, attributing their
-    /// deliveries to the line ending at `end_offset`; a line that produced
-    /// nothing is marked so the acknowledged offset can move past it.
-    async fn send_events(&mut self, end_offset: u64) -> Result<(), SourceError> {
-        if self.events.is_empty() {
-            self.acks.mark(end_offset).await;
-            return Ok(());
+    /// Parses `line`, read at `now`, and adds what it made to the outbox.
+    fn handle_line(&mut self, line: RawLine, now: DateTime<Utc>) {
+        self.summary.lines += 1;
+        self.next_line_no = line.line_no + 1;
+        if let Err(reason) = self.processor.process(&line, now, &mut self.events) {
+            // Events a stateful parser released on this line still go out.
+            self.summary.dead_letters += 1;
+            self.outbox.dead_letter(self.processor.dead_letter(&line, reason));
         }
-        self.send_held_events(end_offset).await
+        self.add_events(line.end_offset);
     }
 
-    /// Sends the events waiting in `self.events` (possibly none), attributing
-    /// their deliveries to the line ending at `end_offset`.
-    async fn send_held_events(&mut self, end_offset: u64) -> Result<(), SourceError> {
-        for event in std::mem::take(&mut self.events) {
-            self.acks.send_event(&*self.producer, &event, end_offset).await.map_err(|e| self.transport_error(e))?;
+    /// Adds the events waiting in `self.events` (possibly none) to the
+    /// outbox, and marks the lines up to `end_offset` done.
+    fn add_events(&mut self, end_offset: u64) {
+        for event in self.events.drain(..) {
+            self.outbox.event(event);
             self.summary.events += 1;
         }
-        Ok(())
+        self.outbox.lines_done(end_offset);
+    }
+
+    /// Hands the outbox's records to the producer.
+    async fn send(&mut self) -> Result<(), SourceError> {
+        self.outbox.send().await.map_err(|e| self.transport_error(e))
     }
 
     /// Reads at most `max_chunks` chunks of `input` (through `buf`), stopping
@@ -180,7 +164,7 @@ impl SourceState {
     /// End of input: the unterminated last line and every held event.
     pub async fn finish_input(&mut self) -> Result<(), SourceError> {
         if let Some(line) = self.splitter.finish() {
-            self.handle_line(line).await?;
+            self.handle_line(line, Utc::now());
         }
         self.finish_held().await
     }
@@ -189,8 +173,8 @@ impl SourceState {
     /// unread (the file may still be completed later).
     pub async fn finish_held(&mut self) -> Result<(), SourceError> {
         self.processor.flush_all(&mut self.events);
-        let end = self.splitter.position();
-        self.send_events(end).await
+        self.add_events(self.splitter.position());
+        self.send().await
     }
 
     /// The input broke off (a damaged gzip file): the unterminated last line,
@@ -202,8 +186,9 @@ impl SourceState {
             RawLine { line_no: self.next_line_no, offset: at, end_offset: at, bytes: Vec::new(), overlong: None }
         });
         self.summary.lines += 1;
-        let dead = self.processor.reject(&line, reason);
-        self.send_dead(dead, line.end_offset).await?;
+        self.summary.dead_letters += 1;
+        self.outbox.dead_letter(self.processor.reject(&line, reason));
+        self.outbox.lines_done(line.end_offset);
         self.finish_held().await
     }
 
@@ -213,14 +198,14 @@ impl SourceState {
         if self.events.is_empty() {
             return Ok(());
         }
-        let end = self.splitter.position();
-        self.send_events(end).await
+        self.add_events(self.splitter.position());
+        self.send().await
     }
 
     /// The offset a restart may resume from: everything before it is durable
     /// and nothing before it is held.
     pub fn safe_offset(&self) -> u64 {
-        self.acks.acked().min(self.held_offset())
+        self.outbox.acked().min(self.held_offset())
     }
 
     /// Offset of the oldest line the parser holds, or `u64::MAX`.
@@ -233,7 +218,7 @@ impl SourceState {
     ///
     /// [`close`]: SourceState::close
     pub fn failed(&self) -> bool {
-        self.acks.failed()
+        self.outbox.failed()
     }
 
     /// Waits for outstanding deliveries (at most [`STOP_GRACE`] once shutdown
@@ -242,7 +227,7 @@ impl SourceState {
         let held = self.held_offset();
         let source_name = self.processor.source().to_string();
         let acked = self
-            .acks
+            .outbox
             .finish(shutdown.clone(), STOP_GRACE)
             .await
             .map_err(|source| SourceError::Transport { source_name, source })?;

@@ -1,9 +1,11 @@
 //! librdkafka callbacks: client errors and rebalances become `tracing`
 //! events, and the state the transport needs from them is kept.
 
+use crate::transport::DeliveryGroup;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
+use rdkafka::producer::{DeliveryResult, ProducerContext as DeliveryReports};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, TopicPartitionList};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,7 +35,8 @@ pub(super) struct BrokerHealth {
 }
 
 /// Context of the producer: logs client errors and records them in a
-/// [`BrokerHealth`] shared with whoever holds [`ProducerContext::health`].
+/// [`BrokerHealth`] shared with whoever holds [`ProducerContext::health`];
+/// reports each record's delivery to the [`DeliveryGroup`] it was sent with.
 #[derive(Default)]
 pub(super) struct ProducerContext {
     health: Arc<Mutex<BrokerHealth>>,
@@ -59,6 +62,17 @@ impl ClientContext for ProducerContext {
         } else {
             health.last_error = Some(reason.to_string());
         }
+    }
+}
+
+impl DeliveryReports for ProducerContext {
+    type DeliveryOpaque = Arc<DeliveryGroup>;
+
+    fn delivery(&self, result: &DeliveryResult<'_>, group: Arc<DeliveryGroup>) {
+        let result = result.as_ref().map(drop);
+        group.delivered(
+            result.map_err(|(error, _message)| format!("the brokers did not acknowledge a record: {error}")),
+        );
     }
 }
 
