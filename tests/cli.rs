@@ -7,13 +7,13 @@ fn parse_prints_events_and_reports_rejected_lines_with_their_numbers() {
     let out = run(vigil().args(["parse", "--format", "squid"]).arg(repo().join("examples/logs/squid-access.log")));
     assert_success(&out, "vigil parse");
     let events = json_lines(&out);
-    assert_eq!(events.len(), 14, "14 well-formed Squid lines in the sample");
+    assert_eq!(events.len(), 15, "15 well-formed Squid lines in the sample");
     assert!(events.iter().all(|e| e["event.kind"] == "proxy" && e["log.format"] == "squid"));
     let blocked: Vec<_> = events.iter().filter(|e| e["event.action"] == "blocked").collect();
     assert_eq!(blocked.len(), 3, "two TCP_DENIED/403 and one TCP_DENIED/407");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("line 7: "), "{stderr}");
-    assert!(stderr.contains("line 16: "), "{stderr}");
+    assert!(stderr.contains("line 17: "), "{stderr}");
     assert_eq!(stderr.lines().filter(|l| l.starts_with("line ")).count(), 2, "{stderr}");
 }
 

@@ -84,7 +84,7 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
     let mut alerter = spawn(&dir, "alert", &config, &env);
     ingest_once(&config);
 
-    wait_for(LIMIT, "14 proxy events indexed", || (search(&config, "event.kind:proxy").len() == 14).then_some(()));
+    wait_for(LIMIT, "15 proxy events indexed", || (search(&config, "event.kind:proxy").len() == 15).then_some(()));
     wait_for(LIMIT, "4 email events indexed", || (search(&config, MESSAGES).len() == 4).then_some(()));
     let mails = sink.wait_for(EXPECTED_QUICKSTART_ALERTS, LIMIT).unwrap();
     for mail in &mails {
@@ -100,7 +100,7 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
         .iter()
         .map(|d| serde_json::from_slice::<serde_json::Value>(d).unwrap()["log.line"].as_u64().unwrap())
         .collect();
-    assert_eq!(lines, vec![7, 16]);
+    assert_eq!(lines, vec![7, 17]);
 
     assert!(indexer.terminate().success(), "indexer exits 0 on SIGTERM\n{}", indexer.stderr());
     assert!(alerter.terminate().success(), "alerter exits 0 on SIGTERM\n{}", alerter.stderr());
@@ -227,7 +227,7 @@ fn run_once_over_kafka_reads_to_the_end_and_exits_with_everything_indexed() {
     let cluster = mock_kafka();
     let config = quickstart_config(&dir, &kafka_section(&cluster));
     assert_success(&run(vigil().args(["run", "--once", "--config"]).arg(&config)), "vigil run --once over Kafka");
-    assert_eq!(search(&config, "event.kind:proxy").len(), 14);
+    assert_eq!(search(&config, "event.kind:proxy").len(), 15);
     assert_eq!(search(&config, MESSAGES).len(), 4);
     assert_eq!(files_with_ext(&dir.join("data/outbox"), "eml").len(), EXPECTED_QUICKSTART_ALERTS);
     assert_eq!(read_topic(&cluster, "vigil.deadletter", 2).len(), 2);

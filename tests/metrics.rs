@@ -34,13 +34,13 @@ fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
     let config = quickstart_config(&dir, &format!("[metrics]\nlisten = \"127.0.0.1:{port}\"\n"));
     let mut vigil_run = Proc::spawn("vigil run", &dir, vigil().args(["run", "--config"]).arg(&config));
     let expected = [
-        "vigil_lines_read_total{source=\"proxy\"} 16",
+        "vigil_lines_read_total{source=\"proxy\"} 17",
         "vigil_lines_read_total{source=\"mail\"} 19",
-        "vigil_events_total{format=\"squid\",kind=\"proxy\"} 14",
+        "vigil_events_total{format=\"squid\",kind=\"proxy\"} 15",
         // Four messages and three connect/disconnect lines kept as `other`.
         "vigil_events_total{format=\"postfix\",kind=\"email\"} 7",
         "vigil_events_total{format=\"sshd\",kind=\"auth\"} 10",
-        "vigil_lines_used_total{source=\"proxy\",use=\"event\"} 14",
+        "vigil_lines_used_total{source=\"proxy\",use=\"event\"} 15",
         "vigil_lines_used_total{source=\"mail\",use=\"correlated\"} 15",
         "vigil_lines_used_total{source=\"mail\",use=\"event\"} 4",
         "vigil_lines_used_total{source=\"ssh\",use=\"event\"} 10",

@@ -18,7 +18,7 @@ use crate::error::AlerterError;
 use crate::matcher::Matcher;
 use crate::notifier::{Notified, Notifier, RetryPolicy};
 use crate::state::{SentLog, StateStore};
-use crate::throttle::{Decision, Throttle, ThrottleKey, KEEP_WINDOWS};
+use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use vigil_core::config::RuleConfig;
@@ -58,7 +58,7 @@ impl Alerter {
         let sent = store.load_sent()?;
         let window = chrono::Duration::try_seconds(i64::try_from(config.alerter.throttle_secs).unwrap_or(i64::MAX))
             .unwrap_or(chrono::Duration::MAX);
-        let sent_retention = window.checked_mul(KEEP_WINDOWS).unwrap_or(chrono::Duration::MAX);
+        let sent_retention = keep_for(window);
         tracing::info!(
             rules = rules.len(),
             throttled_pairs = throttle.len(),

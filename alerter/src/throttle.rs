@@ -11,8 +11,20 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// Entries are forgotten this many windows after their last alert.
+/// Entries are forgotten this many windows after their last alert ...
 pub const KEEP_WINDOWS: i32 = 4;
+
+/// ... but never sooner than this, in event time. The pruning clock is the
+/// newest event seen, and a backfill reads its sources unevenly (a RADIUS
+/// log's evening lines before the morning's mail): an entry must outlive
+/// that spread, or a replay decides differently from the first reading.
+pub const MIN_KEEP_DAYS: i64 = 14;
+
+/// How long after its last alert an entry (or a sent alert's id) is kept,
+/// for a throttle window of `window`.
+pub fn keep_for(window: Duration) -> Duration {
+    window.checked_mul(KEEP_WINDOWS).unwrap_or(Duration::MAX).max(Duration::days(MIN_KEEP_DAYS))
+}
 
 /// Whom a throttle entry is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -100,10 +112,10 @@ impl Throttle {
         }
     }
 
-    /// Forgets entries whose last alert is more than [`KEEP_WINDOWS`] windows
+    /// Forgets entries whose last alert is more than [`keep_for`] the window
     /// before `now` (their suppressed counts are lost).
     pub fn prune(&mut self, now: DateTime<Utc>) {
-        let keep = self.window.checked_mul(KEEP_WINDOWS).unwrap_or(Duration::MAX);
+        let keep = keep_for(self.window);
         self.entries.retain(|_, w| now.signed_duration_since(w.last_alert) <= keep);
     }
 
@@ -197,7 +209,9 @@ mod tests {
         back.restore(serde_json::from_str(&json).unwrap());
         assert_eq!(back, t);
         back.prune(at(10));
-        assert_eq!(back.len(), 1, "a's entry is more than 4 windows old");
+        assert_eq!(back.len(), 2, "kept at least two weeks, however short the window");
+        back.prune(at(10) + Duration::days(MIN_KEEP_DAYS) - Duration::minutes(5));
+        assert_eq!(back.len(), 1, "a's entry is more than two weeks old");
         assert_eq!(back.observe(key("b"), "eb12", at(10)), Decision::Suppress);
     }
 

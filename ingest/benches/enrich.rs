@@ -5,6 +5,11 @@
 //!
 //! Run: `cargo bench -p vigil-ingest --bench enrich`.
 
+/// The allocator the `vigil` binary ships with, so the figures are the
+/// binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{Duration, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use std::fmt::Write;

@@ -12,6 +12,11 @@
 //! clock, so the figure is per core and other load on a shared machine
 //! (which steals the core, not cycles of this thread) disturbs it little.
 
+/// The allocator the `vigil` binary ships with, so the figures are the
+/// binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{DateTime, TimeZone, Utc};
 use cpu_time::ThreadTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

@@ -153,6 +153,7 @@ pub async fn run(
     let store = Arc::new(checkpoint::CheckpointStore::open(&config.data_dir)?);
     let hand_over =
         Arc::new(HandOver { remaining: AtomicUsize::new(config.sources.len()), signal: Mutex::new(handed_over) });
+    let lease_gate = lease_gate(config);
     let mut tasks: Vec<(String, tokio::task::JoinHandle<Result<SourceSummary, IngestError>>)> = Vec::new();
     for ((source, make_processor), listener) in config.sources.iter().zip(makers).zip(listeners) {
         let producer = producer.clone();
@@ -179,13 +180,17 @@ pub async fn run(
                 }
             },
             SourceType::File => {
-                let file = FileSource::new(
+                let mut file = FileSource::new(
                     &source.name,
                     source.path.as_deref().expect("validated: file sources have a path"),
                     source.start_at,
                     max_line_bytes,
                     Duration::from_millis(config.ingest.poll_interval_ms),
                 );
+                if let Some(gate) = &lease_gate {
+                    let slot = if teaches_leases(source) { &mut file.reports_to } else { &mut file.waits_for };
+                    *slot = Some(gate.clone());
+                }
                 let store = store.clone();
                 let tenant = config.source_tenant(source).to_string();
                 let new_processor: source::NewProcessor = Arc::new(move || make_processor(&tenant));
@@ -219,6 +224,20 @@ pub async fn run(
         Some(e) => Err(e),
         None => Ok(summaries),
     }
+}
+
+/// Whether `source` is a file source whose events teach the lease table.
+fn teaches_leases(source: &SourceConfig) -> bool {
+    source.source_type == SourceType::File && enrich::teaches_leases(&source.format)
+}
+
+/// When leases are learnt and some file sources teach them while others do
+/// not: the gate the others wait at until the teaching ones have caught up
+/// (see [`source::CatchUpGate`]).
+fn lease_gate(config: &Config) -> Option<Arc<source::CatchUpGate>> {
+    let files = config.sources.iter().filter(|s| s.source_type == SourceType::File);
+    let teaching = files.clone().filter(|s| teaches_leases(s)).count();
+    (config.enrich.leases && teaching > 0 && files.count() > teaching).then(|| source::CatchUpGate::new(teaching))
 }
 
 /// Binds every syslog source's address before any source starts, so a busy

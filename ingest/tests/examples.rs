@@ -10,6 +10,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use vigil_core::config::IngestConfig;
 use vigil_core::{Event, Label, Outcome};
+use vigil_ingest::enrich::leases::LeaseTable;
+use vigil_ingest::enrich::teaches_leases;
 use vigil_ingest::parse::{by_name, LineContext, Parser, FORMATS};
 
 /// One example log: its file name in `examples/logs/`, the `--format` that
@@ -176,6 +178,16 @@ fn the_quickstart_story_is_in_the_examples() {
     assert!(e2guardian.iter().any(|e| e.action == "blocked"
         && e.message.contains("*DENIED*")
         && e.reason.as_deref().is_some_and(|r| r.starts_with("Weighted phrase limit"))));
+}
+
+/// The formats read first because their events teach the lease table are
+/// exactly those whose example log has a binding event.
+#[test]
+fn the_formats_read_first_are_those_that_teach_leases() {
+    for ex in EXAMPLES {
+        let binds = parse_example(ex.file, ex.format).events.iter().any(LeaseTable::is_binding_event);
+        assert_eq!(teaches_leases(ex.format), binds, "{} ({})", ex.format, ex.file);
+    }
 }
 
 /// `--format auto` finds each example's format and rejects nothing more.

@@ -11,12 +11,17 @@
 //! 3. **User directory** ([`directory`]): the user's display name, role and
 //!    year group.
 //!
-//! One [`Enricher`] is shared by every source. Known limit: sources are read
-//! concurrently, so a proxy line processed before the lease or login event
-//! that covers it (a lease file read behind the proxy log) is not
-//! attributed; keys are learnt at the binding event's own timestamp, so
-//! once learnt a binding serves proxy lines of any later time, however late
-//! they are read.
+//! One [`Enricher`] is shared by every source. Bindings are learnt at the
+//! binding event's own timestamp, so once learnt a binding serves proxy lines
+//! of any later time, however late they are read; but a proxy line processed
+//! before the lease or login line that covers it is not attributed. So file
+//! sources whose format [`teaches_leases`] are read first: the others wait
+//! until those have read everything there is (a backfill, `--once`, or a
+//! first run from the files' beginning; see
+//! [`crate::source::CatchUpGate`]). Known limit: live, a proxy line read
+//! before a lease line logged at the same moment by another source is not
+//! attributed; sources with format `auto` are not known to teach and are
+//! read with the proxies.
 
 pub mod directory;
 pub mod lease_store;
@@ -43,6 +48,15 @@ pub enum EnrichError {
     /// The lease table could not be restored or saved.
     #[error(transparent)]
     Leases(#[from] LeaseFileError),
+}
+
+/// The formats whose events teach the lease table (DHCP leases, logins),
+/// bare or wrapped in a syslog header (`syslog+radius`).
+pub const LEASE_FORMATS: &[&str] = &["dhcp", "radius", "windows", "google-login", "entra-signin", "sshd"];
+
+/// Whether a source of `format` makes events that teach the lease table.
+pub fn teaches_leases(format: &str) -> bool {
+    LEASE_FORMATS.contains(&format.strip_prefix(crate::parse::SYSLOG_PREFIX).unwrap_or(format))
 }
 
 /// The lease table's file under `data_dir`.

@@ -71,7 +71,7 @@ pub use sophos_utm::SophosUtmParser;
 pub use squid::SquidParser;
 pub use squidguard::SquidguardParser;
 pub use sshd::SshdParser;
-pub use unwrap::SyslogUnwrap;
+pub use unwrap::{SyslogUnwrap, PREFIX as SYSLOG_PREFIX};
 pub use windows::WindowsParser;
 
 use chrono::{DateTime, Utc};

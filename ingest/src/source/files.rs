@@ -60,7 +60,7 @@ use super::input::{content_of, count_lines, gzip_head, raw_head, Content, FileId
 use super::scan::{self, Listed};
 use super::state::SourceState;
 use super::tracked::{Input, Retiring, Tracked};
-use super::{NewProcessor, ReadMode, SourceError, SourceSummary};
+use super::{CatchUpGate, CaughtUp, NewProcessor, ReadMode, SourceError, SourceSummary};
 use crate::checkpoint::{CheckpointStore, Fingerprint};
 use chrono::{NaiveDate, Utc};
 use std::collections::{HashMap, HashSet};
@@ -110,6 +110,11 @@ pub struct FileSource {
     pub forget_after_days: u32,
     /// While following, a gzip file is read only once unchanged this long.
     pub gzip_settle: Duration,
+    /// The gate this source reports to the first time it has read
+    /// everything there is (see [`CatchUpGate`]); it takes one token.
+    pub reports_to: Option<Arc<CatchUpGate>>,
+    /// The gate this source waits at before reading anything.
+    pub waits_for: Option<Arc<CatchUpGate>>,
 }
 
 impl FileSource {
@@ -127,6 +132,8 @@ impl FileSource {
             max_open_files: MAX_OPEN_FILES,
             forget_after_days: FORGET_AFTER_DAYS,
             gzip_settle: GZIP_SETTLE,
+            reports_to: None,
+            waits_for: None,
         }
     }
 
@@ -154,6 +161,16 @@ impl FileSource {
                 });
             }
         };
+        let caught_up = self.reports_to.as_ref().map(CatchUpGate::token);
+        if let Some(gate) = &self.waits_for {
+            if !gate.is_open() {
+                tracing::info!(source = %self.name, "waiting for the lease sources to catch up, so this source's lines are attributed");
+            }
+            tokio::select! {
+                () = gate.opened() => {}
+                () = shutdown.reached(Phase::Stop) => {}
+            }
+        }
         let fresh_source = store.read(&self.name, |c| c.is_empty());
         let mut follower = Follower {
             cfg: self,
@@ -174,6 +191,7 @@ impl FileSource {
             room_short: false,
             last_save: Instant::now(),
             buf: Vec::new(),
+            caught_up,
         };
         let outcome = follower.follow(&mut shutdown).await;
         handed_over();
@@ -281,6 +299,8 @@ struct Follower<'a> {
     room_short: bool,
     last_save: Instant,
     buf: Vec<u8>,
+    /// Given up the first time every file has been read to its end.
+    caught_up: Option<CaughtUp>,
 }
 
 impl Follower<'_> {
@@ -309,6 +329,12 @@ impl Follower<'_> {
                 self.check_ended().await?;
             }
             let progressed = self.pump_all(shutdown).await?;
+            // Every line there is has been read (and enriched) once nothing
+            // more came, or every file is at its end.
+            let read_all = !progressed || self.readers.iter().all(|r| r.at_end);
+            if let Some(caught_up) = self.caught_up.take_if(|_| read_all && !need_scan) {
+                caught_up.reached();
+            }
             if draining && self.readers.iter().all(|r| r.at_end) {
                 for r in std::mem::take(&mut self.readers) {
                     self.retire(r.retire(), Ending::End).await?;

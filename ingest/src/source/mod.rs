@@ -8,6 +8,7 @@
 //! restart re-reads exactly what may not have made it. How files are found,
 //! recognised and followed is described in [`files`].
 
+mod catch_up;
 mod files;
 mod input;
 mod scan;
@@ -15,6 +16,7 @@ mod state;
 mod stdin;
 mod tracked;
 
+pub use catch_up::{CatchUpGate, CaughtUp};
 pub use files::FileSource;
 pub use state::SourceState;
 pub use stdin::run_stdin;
