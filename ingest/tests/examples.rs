@@ -20,19 +20,29 @@ struct Example {
     file: &'static str,
     format: &'static str,
     rejected: usize,
+    /// For a syslog file, which `auto` reads with the `syslog` router: the
+    /// `log.format` of its events (the routed formats, and `syslog` for other
+    /// programs' lines). Empty otherwise.
+    routed: &'static [&'static str],
 }
 
 const fn example(file: &'static str, format: &'static str) -> Example {
-    Example { file, format, rejected: 0 }
+    Example { file, format, rejected: 0, routed: &[] }
+}
+
+/// A syslog file: `auto` reads it with the router, making events of `routed`.
+const fn syslog_file(file: &'static str, format: &'static str, routed: &'static [&'static str]) -> Example {
+    Example { file, format, rejected: 0, routed }
 }
 
 /// Every file of `examples/logs/` and the format that reads it.
 const EXAMPLES: &[Example] = &[
     // The quickstart shows dead letters with this file: a line that is not
     // Squid's and a line cut short.
-    Example { file: "squid-access.log", format: "squid", rejected: 2 },
-    example("auth.log", "sshd"),
-    example("mail.log", "postfix"),
+    Example { file: "squid-access.log", format: "squid", rejected: 2, routed: &[] },
+    // A CRON line among sshd's: a `syslog` event when the router reads it.
+    syslog_file("auth.log", "sshd", &["sshd", "syslog"]),
+    syslog_file("mail.log", "postfix", &["postfix"]),
     example("exim-mainlog.log", "exim"),
     example("exchange-msgtrk.log", "exchange"),
     example("m365-trace.log", "m365-trace"),
@@ -43,10 +53,11 @@ const EXAMPLES: &[Example] = &[
     example("squidguard.log", "squidguard"),
     example("windows-security.log", "windows"),
     example("radius.log", "radius"),
-    example("dhcpd.log", "dhcp"),
+    syslog_file("dhcpd.log", "dhcp", &["dhcp"]),
     example("google-login.log", "google-login"),
     example("entra-signin.log", "entra-signin"),
     example("syslog-squid.log", "syslog+squid"),
+    syslog_file("syslog-mixed.log", "syslog", &["sshd", "postfix", "exim", "dhcp", "radius", "syslog"]),
 ];
 
 fn logs_dir() -> PathBuf {
@@ -100,6 +111,15 @@ fn event_format(format: &str) -> &str {
     format.strip_prefix("syslog+").unwrap_or(format)
 }
 
+/// The format names the events of `ex` read with its format carry: the
+/// syslog router's events keep their routed parsers' formats.
+fn event_formats(ex: &Example) -> BTreeSet<&str> {
+    match ex.format {
+        "syslog" => ex.routed.iter().copied().collect(),
+        format => BTreeSet::from([event_format(format)]),
+    }
+}
+
 #[test]
 fn every_example_file_is_mapped_and_every_format_has_one() {
     let on_disk: BTreeSet<String> =
@@ -124,8 +144,9 @@ fn every_example_parses_with_its_format() {
             parsed.rejected
         );
         assert!(!parsed.events.is_empty(), "{}: no events", ex.file);
+        let formats: BTreeSet<&str> = parsed.events.iter().map(|e| e.log_format.as_str()).collect();
+        assert_eq!(formats, event_formats(ex), "{}", ex.file);
         for e in &parsed.events {
-            assert_eq!(e.log_format.as_str(), event_format(ex.format), "{}: {}", ex.file, e.message);
             assert_eq!(e.tenant, "demo-primary");
         }
     }
@@ -190,7 +211,9 @@ fn the_formats_read_first_are_those_that_teach_leases() {
     }
 }
 
-/// `--format auto` finds each example's format and rejects nothing more.
+/// `--format auto` finds each example's format and rejects nothing more;
+/// a syslog file of sshd, Postfix, Exim, DHCP or RADIUS lines is read with
+/// the `syslog` router, so other programs' lines in it are kept too.
 #[test]
 fn auto_detects_every_example_format() {
     let mut wrong = Vec::new();
@@ -198,8 +221,11 @@ fn auto_detects_every_example_format() {
         let mut parser = by_name("auto", &IngestConfig::default()).unwrap();
         let parsed = parse_file(parser.as_mut(), ex.file);
         let formats: BTreeSet<&str> = parsed.events.iter().map(|e| e.log_format.as_str()).collect();
-        let want = event_format(ex.format);
-        if parser.name() != want || parsed.rejected.len() != ex.rejected || formats != BTreeSet::from([want]) {
+        let (want, want_formats) = match ex.routed {
+            [] => (event_format(ex.format), BTreeSet::from([event_format(ex.format)])),
+            routed => ("syslog", routed.iter().copied().collect()),
+        };
+        if parser.name() != want || parsed.rejected.len() != ex.rejected || formats != want_formats {
             wrong.push(format!(
                 "{}: detected {} (events {formats:?}), {} rejected, want {want}",
                 ex.file,
@@ -209,4 +235,53 @@ fn auto_detects_every_example_format() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// The mixed syslog file, read with `syslog` and with `auto`: each line is
+/// in exactly one event's `message` (Postfix's and Exim's lines in their
+/// message's), and both read it alike.
+#[test]
+fn every_line_of_the_mixed_syslog_is_in_exactly_one_event() {
+    let file = "syslog-mixed.log";
+    let text = std::fs::read_to_string(logs_dir().join(file)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut by_format = Vec::new();
+    for format in ["syslog", "auto"] {
+        let mut parser = by_name(format, &IngestConfig::default()).unwrap();
+        let mut parsed = parse_file(parser.as_mut(), file);
+        assert!(parsed.rejected.is_empty(), "{format}: {:?}", parsed.rejected);
+        let mut in_events: Vec<&str> = parsed.events.iter().flat_map(|e| e.message.split('\n')).collect();
+        in_events.sort_unstable();
+        let mut want = lines.clone();
+        want.sort_unstable();
+        assert_eq!(in_events, want, "{format}");
+        parsed.events.sort_by_key(|e| e.log_offset);
+        let summary: Vec<_> = parsed
+            .events
+            .iter()
+            .map(|e| (e.id.clone(), e.log_format.to_string(), e.action.to_string(), e.user_name.clone()))
+            .collect();
+        by_format.push(summary);
+    }
+    assert_eq!(by_format[0], by_format[1], "auto reads it as syslog does");
+    let notable: Vec<(&str, &str)> = by_format[0]
+        .iter()
+        .filter(|(_, _, action, _)| action != "other")
+        .map(|(_, format, action, _)| (format.as_str(), action.as_str()))
+        .collect();
+    assert_eq!(
+        notable,
+        [
+            ("postfix", "delivered"),
+            ("radius", "logged-in"),
+            ("dhcp", "lease-granted"),
+            ("sshd", "logged-in"),
+            ("dhcp", "lease-granted"),
+            ("sshd", "invalid-user"),
+            ("sshd", "login-failed"),
+            ("sshd", "login-failed"),
+            ("exim", "delivered"),
+            ("radius", "login-failed"),
+        ]
+    );
 }

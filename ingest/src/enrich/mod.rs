@@ -50,9 +50,10 @@ pub enum EnrichError {
     Leases(#[from] LeaseFileError),
 }
 
-/// The formats whose events teach the lease table (DHCP leases, logins),
+/// The formats whose events teach the lease table (DHCP leases, logins;
+/// `syslog` routes sshd, DHCP and RADIUS lines),
 /// bare or wrapped in a syslog header (`syslog+radius`).
-pub const LEASE_FORMATS: &[&str] = &["dhcp", "radius", "windows", "google-login", "entra-signin", "sshd"];
+pub const LEASE_FORMATS: &[&str] = &["dhcp", "radius", "windows", "google-login", "entra-signin", "sshd", "syslog"];
 
 /// Whether a source of `format` makes events that teach the lease table.
 pub fn teaches_leases(format: &str) -> bool {

@@ -20,15 +20,27 @@
 //! The choice, the line that made it and why are logged and available from
 //! [`AutoParser::detection`].
 //!
+//! A syslog file is seldom one program's: when the format proved is one the
+//! `syslog` router hands lines to (sshd, Postfix, Exim, DHCP, RADIUS; see
+//! [`SyslogRouter`]) and the deciding line is a syslog line of that format's
+//! program, the router reads the source from then on, with the chosen parser
+//! (and what it holds) as its parser of that format. The other programs of
+//! `/var/log/syslog` or a central rsyslog file then make events too (of their
+//! own format when routed, `syslog` `other` events when not), instead of
+//! being refused. The detection names both the format proved and the router.
+//!
 //! Once decided, lines go to the chosen parser alone. A source that changes
 //! format mid-stream is not silently mis-parsed: a line the chosen parser
 //! rejects is an error, and so is a line it reads only as `other` that
 //! another format would read as a notable record; both errors name the
 //! format the line looks like and the detection, so the line is
 //! dead-lettered with a reason that says to give that log its own source.
+//! The router is the exception to the second rule: every program's line is
+//! its business, so a line it reads as `other` is kept (and not tried on
+//! every other format).
 
 use super::unwrap::{HEADER_FORMATS, PREFIX};
-use super::{by_name, LineContext, LineUse, ParseError, Parser, FORMATS};
+use super::{by_name, LineContext, LineUse, ParseError, Parser, SyslogRouter, FORMATS};
 use chrono::{DateTime, Utc};
 use vigil_core::config::IngestConfig;
 use vigil_core::Event;
@@ -36,13 +48,20 @@ use vigil_core::Event;
 /// How the format was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Detection {
-    /// The chosen format.
+    /// The chosen format: the parser reading the source (`syslog` when the
+    /// router reads it).
     pub format: &'static str,
+    /// The format the deciding line proved: `format`, or the routed format
+    /// for which the router was chosen (`sshd` for an `auth.log`).
+    pub detected: &'static str,
     /// The line that decided it.
     pub line_no: u64,
     /// Why that line decided it.
     pub reason: String,
 }
+
+/// The name of the [`SyslogRouter`], which keeps every syslog line.
+const SYSLOG_ROUTER: &str = "syslog";
 
 /// How many lines may wait for the format to be known.
 pub const MAX_DEFERRED: usize = 1000;
@@ -105,11 +124,21 @@ impl AutoParser {
         self.locked.as_ref().map(|(_, d)| d)
     }
 
-    /// Locks onto candidate `index`, then pushes the events of the deferred
-    /// lines, parsed by the chosen parser.
-    fn lock(&mut self, index: usize, ctx: &LineContext<'_>, reason: String, out: &mut Vec<Event>) {
-        let mut chosen = self.candidates.swap_remove(index);
+    /// Locks onto candidate `index`, which `line` proved (or the router,
+    /// adopting it, see the module documentation), then pushes the events of
+    /// the deferred lines, parsed by the chosen parser.
+    fn lock(&mut self, index: usize, line: &str, ctx: &LineContext<'_>, reason: String, out: &mut Vec<Event>) {
+        let candidate = self.candidates.swap_remove(index);
         self.candidates.clear();
+        let detected = candidate.name();
+        let (mut chosen, reason) = match SyslogRouter::adopting(candidate, line, ctx.now, &self.ingest) {
+            Ok(router) => {
+                let why =
+                    format!("{reason}, a syslog line: the syslog router reads the source, {detected} lines included");
+                (Box::new(router) as Box<dyn Parser>, why)
+            }
+            Err(candidate) => (candidate, reason),
+        };
         for waiting in self.deferred.drain(..) {
             let waiting_ctx =
                 LineContext { line_no: waiting.line_no, offset: waiting.offset, now: waiting.now, ..*ctx };
@@ -119,8 +148,8 @@ impl AutoParser {
                 Err(_) => out.extend(waiting.fallback),
             }
         }
-        let detection = Detection { format: chosen.name(), line_no: ctx.line_no, reason };
-        tracing::info!(source = %ctx.source, format = detection.format, line = ctx.line_no, reason = %detection.reason, "log format detected");
+        let detection = Detection { format: chosen.name(), detected, line_no: ctx.line_no, reason };
+        tracing::info!(source = %ctx.source, format = detection.format, detected, line = ctx.line_no, reason = %detection.reason, "log format detected");
         self.locked = Some((chosen, detection));
     }
 
@@ -142,7 +171,7 @@ impl AutoParser {
                 let format = chosen.name();
                 tracing::info!(format, "log format detected from the records held at the end of input");
                 let reason = "it held records at the end of the input".to_string();
-                self.locked = Some((chosen, Detection { format, line_no: 0, reason }));
+                self.locked = Some((chosen, Detection { format, detected: format, line_no: 0, reason }));
                 out.append(&mut events);
                 return;
             }
@@ -162,7 +191,7 @@ impl AutoParser {
         };
         let mut events = Vec::new();
         match parser.parse(line, ctx, &mut events) {
-            Ok(line_use) if !is_notable(line_use, &events) => {
+            Ok(line_use) if !is_notable(line_use, &events) && chosen != SYSLOG_ROUTER => {
                 if let Some(other) = notable_elsewhere(&self.ingest, line, ctx, chosen) {
                     return Err(changed(other));
                 }
@@ -197,7 +226,7 @@ impl Parser for AutoParser {
             match candidate.parse(line, ctx, &mut events) {
                 Ok(line_use) if is_notable(line_use, &events) => {
                     let why = format!("line {} is a {} record", ctx.line_no, candidate.name());
-                    self.lock(i, ctx, why, out);
+                    self.lock(i, line, ctx, why, out);
                     out.append(&mut events);
                     return Ok(line_use);
                 }
@@ -210,7 +239,7 @@ impl Parser for AutoParser {
             return Err(ParseError(format!("no known format accepts this line ({})", errors.join("; "))));
         };
         if only_one {
-            self.lock(first, ctx, format!("only this format accepted line {}", ctx.line_no), out);
+            self.lock(first, line, ctx, format!("only this format accepted line {}", ctx.line_no), out);
             out.append(&mut events);
             return Ok(line_use);
         }
@@ -258,6 +287,8 @@ mod tests {
     const SSHD: &str = "Mar  4 10:42:00 gate sshd[1]: Failed password for root from 192.0.2.1 port 22 ssh2";
     const CRON: &str = "Mar  4 10:41:00 gate CRON[9]: pam_unix(cron:session): session opened for user root";
     const POSTFIX_LINE: &str = "Mar  4 10:00:01 mx postfix/smtpd[1]: 3F2A1B4C5D: client=mail.example.com[203.0.113.5]";
+    const RADIUS_LOG: &str =
+        "Wed Mar  4 10:40:00 2026 : Auth: (5) Login OK: [jbloggs] (from client wifi-ap1 port 0 cli 3C-22-FB-01-02-03)";
 
     fn auto() -> AutoParser {
         AutoParser::new(&IngestConfig::default())
@@ -284,14 +315,36 @@ mod tests {
     #[test]
     fn a_line_read_only_as_other_but_notable_elsewhere_is_refused() {
         let mut p = auto();
-        parse_lines(&mut p, &[SSHD]).unwrap();
-        assert_eq!(p.name(), "sshd");
-        // sshd would keep a Postfix line as `other`; auto refuses it instead.
-        let err = parse_lines(&mut p, &[POSTFIX_LINE]).unwrap_err();
-        assert!(err.0.contains("looks like postfix"), "{err}");
+        parse_lines(&mut p, &[RADIUS_LOG]).unwrap();
+        assert_eq!(p.name(), "radius", "FreeRADIUS's own radius.log is no syslog file");
+        // radius would keep an sshd syslog line as `other`; auto refuses it instead.
+        let err = parse_lines(&mut p, &[SSHD]).unwrap_err();
+        assert!(err.0.contains("looks like sshd") && err.0.contains("detected as radius"), "{err}");
         // A cron line is `other` everywhere: kept.
         let kept = parse_lines(&mut p, &[CRON]).unwrap();
         assert_eq!(kept[0].action, "other");
+    }
+
+    #[test]
+    fn a_syslog_file_is_read_by_the_router_whatever_its_programs() {
+        let mut p = auto();
+        let events = parse_lines(&mut p, &[SSHD]).unwrap();
+        assert_eq!((p.name(), events[0].log_format.as_str()), ("syslog", "sshd"));
+        let detection = p.detection().unwrap();
+        assert_eq!((detection.format, detection.detected, detection.line_no), ("syslog", "sshd", 1));
+        assert!(
+            detection.reason.contains("sshd record") && detection.reason.contains("syslog router"),
+            "{detection:?}"
+        );
+        // Postfix's lines in the same file are Postfix's, not refused.
+        let (events, uses) = parse_lines_with_use(&mut p, &[POSTFIX_LINE, CRON]).unwrap();
+        assert_eq!(uses, [LineUse::Correlated, LineUse::Event]);
+        let cron: Vec<_> = events.iter().map(|e| (e.kind, e.action.as_str(), e.log_format.as_str())).collect();
+        assert_eq!(cron, [(EventKind::Auth, "other", "syslog")]);
+        assert_eq!(p.oldest_held_offset(), Some(0));
+        // A line of another format without a syslog header is still refused.
+        let err = parse_lines(&mut p, &[SQUID]).unwrap_err();
+        assert!(err.0.contains("looks like squid") && err.0.contains("detected as syslog at line 1"), "{err}");
     }
 
     #[test]
@@ -302,9 +355,9 @@ mod tests {
         assert_eq!(p.oldest_held_offset(), Some(0), "the deferred line is not checkpointed past");
         let dhcp = "Mar  4 10:42:00 gw dhcpd[7]: DHCPACK on 10.1.2.3 to 3c:22:fb:01:02:03 (LAPTOP-7) via eth0";
         let events = parse_lines(&mut p, &[dhcp]).unwrap();
-        assert_eq!(p.name(), "dhcp");
+        assert_eq!((p.name(), p.detection().unwrap().detected), ("syslog", "dhcp"), "the router reads a syslog file");
         let summary: Vec<_> = events.iter().map(|e| (e.kind, e.action.as_str(), e.log_format.as_str())).collect();
-        assert_eq!(summary, [(EventKind::Network, "other", "dhcp"), (EventKind::Network, "lease-granted", "dhcp")]);
+        assert_eq!(summary, [(EventKind::Auth, "other", "syslog"), (EventKind::Network, "lease-granted", "dhcp")]);
         assert_eq!(events[0].message, CRON);
     }
 
@@ -334,7 +387,7 @@ mod tests {
             "Mar  4 10:00:03 mx postfix/local[3]: 3F2A1B4C5D: to=<b@school.example>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)",
         ];
         let connect = parse_lines(&mut p, &lines).unwrap();
-        assert_eq!(p.name(), "postfix");
+        assert_eq!((p.name(), p.detection().unwrap().detected), ("syslog", "postfix"));
         let connect: Vec<_> = connect.iter().map(|e| (e.kind, e.log_format.as_str())).collect();
         assert_eq!(connect, [(EventKind::Email, "postfix")], "the connect line, read again as Postfix");
         assert_eq!(p.oldest_held_offset(), Some(0));

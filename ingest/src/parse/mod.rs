@@ -47,6 +47,7 @@ mod squid;
 mod squidguard;
 mod sshd;
 mod syslog;
+mod syslog_router;
 #[cfg(test)]
 mod testutil;
 mod unwrap;
@@ -71,6 +72,7 @@ pub use sophos_utm::SophosUtmParser;
 pub use squid::SquidParser;
 pub use squidguard::SquidguardParser;
 pub use sshd::SshdParser;
+pub use syslog_router::SyslogRouter;
 pub use unwrap::{SyslogUnwrap, PREFIX as SYSLOG_PREFIX};
 pub use windows::WindowsParser;
 
@@ -97,15 +99,18 @@ pub const FORMATS: &[&str] = &[
     "dhcp",
     "google-login",
     "entra-signin",
+    "syslog",
     "auto",
 ];
 
 /// A fresh parser for the format called `name` (one of [`FORMATS`]), or
 /// `None` for an unknown name. `auto` detects the format from the lines.
 /// `syslog+NAME` (any but `auto`) reads NAME's lines inside a syslog header
-/// (see [`SyslogUnwrap`]).
+/// (see [`SyslogUnwrap`]); `syslog+syslog` (a syslog network source of
+/// format `syslog`) is the router itself, which reads the header.
 pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
-    if let Some(inner) = name.strip_prefix(unwrap::PREFIX).filter(|n| *n != "auto" && !n.starts_with(unwrap::PREFIX)) {
+    let wrapped = |n: &&str| *n != "auto" && *n != "syslog" && !n.starts_with(unwrap::PREFIX);
+    if let Some(inner) = name.strip_prefix(unwrap::PREFIX).filter(wrapped) {
         return Some(Box::new(SyslogUnwrap::new(by_name(inner, ingest)?)));
     }
     match name {
@@ -126,6 +131,7 @@ pub fn by_name(name: &str, ingest: &IngestConfig) -> Option<Box<dyn Parser>> {
         "exim" => Some(Box::new(EximParser::new(ingest))),
         "exchange" => Some(Box::new(ExchangeParser::new())),
         "m365-trace" => Some(Box::new(M365TraceParser)),
+        "syslog" | "syslog+syslog" => Some(Box::new(SyslogRouter::new(ingest))),
         "auto" => Some(Box::new(AutoParser::new(ingest))),
         _ => None,
     }
@@ -261,5 +267,14 @@ mod tests {
         }
         assert!(by_name("apache", &ingest).is_none());
         assert_eq!(by_name("dansguardian", &ingest).map(|p| p.name()), Some("e2guardian"));
+    }
+
+    #[test]
+    fn a_syslog_source_of_format_syslog_gets_the_router_itself() {
+        let mut p = by_name("syslog+syslog", &IngestConfig::default()).unwrap();
+        assert_eq!(p.name(), "syslog");
+        let line = "<38>1 2026-03-04T10:42:00Z gate sshd 812 - - Failed password for a from 10.0.0.9 port 5 ssh2";
+        let e = testutil::parse_one(p.as_mut(), line).unwrap();
+        assert_eq!((e.log_format.as_str(), e.action.as_str(), e.message.as_str()), ("sshd", "login-failed", line));
     }
 }

@@ -43,7 +43,7 @@ use vigil_core::{Event, EventKind, Outcome};
 pub struct RadiusParser;
 
 /// Program names FreeRADIUS logs under in syslog.
-const PROGRAMS: &[&str] = &["radiusd", "freeradius"];
+pub(super) const PROGRAMS: &[&str] = &["radiusd", "freeradius"];
 
 /// What one authentication message says, borrowed from it.
 #[derive(Debug, PartialEq, Eq)]

@@ -16,7 +16,7 @@ pub struct SshdParser;
 
 /// Program names OpenSSH logs under (`sshd-session` and `sshd-auth` from
 /// OpenSSH 9.8 and 10 on).
-const PROGRAMS: &[&str] = &["sshd", "sshd-session", "sshd-auth"];
+pub(super) const PROGRAMS: &[&str] = &["sshd", "sshd-session", "sshd-auth"];
 
 /// What one sshd message says, borrowed from it.
 #[derive(Debug, PartialEq, Eq)]

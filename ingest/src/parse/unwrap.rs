@@ -13,7 +13,8 @@
 //!
 //! The inner parser gets MSG, except for formats that read the syslog header
 //! themselves ([`HEADER_FORMATS`]: sshd, Postfix, Exim, DHCP, RADIUS, Sophos
-//! UTM, FortiGate). Those get the line
+//! UTM, FortiGate, and the `syslog` router that hands lines to them). Those
+//! get the line
 //! without `<PRI>`, an RFC 5424 header rewritten as
 //! `TIMESTAMP HOST APP[PROCID]: MSG` (a `-` timestamp becomes the reading
 //! time), so the header is read once, by the parser that knows it.
@@ -30,7 +31,7 @@ use std::borrow::Cow;
 use vigil_core::Event;
 
 /// Formats whose parsers read the syslog header themselves.
-pub const HEADER_FORMATS: &[&str] = &["sshd", "postfix", "exim", "dhcp", "radius", "sophos-utm", "fortigate"];
+pub const HEADER_FORMATS: &[&str] = &["sshd", "postfix", "exim", "dhcp", "radius", "sophos-utm", "fortigate", "syslog"];
 
 /// The prefix of a wrapped format's name: `syslog+squid`.
 pub const PREFIX: &str = "syslog+";
@@ -62,13 +63,7 @@ impl Parser for SyslogUnwrap {
             if self.keeps_header { header.with_traditional_header(ctx.now) } else { Cow::Borrowed(header.msg) };
         let before = out.len();
         let line_use = self.inner.parse(&inner_line, ctx, out)?;
-        for e in out.iter_mut().skip(before).filter(|e| e.message == *inner_line) {
-            e.message = line.to_string();
-            set_origin(e, ctx.tenant, ctx.source, ctx.offset, line);
-            if e.host_name.is_none() {
-                e.host_name = header.host.map(str::to_string);
-            }
-        }
+        adopt_line(out.get_mut(before..).unwrap_or_default(), &inner_line, line, header.host, ctx);
         Ok(line_use)
     }
 
@@ -83,6 +78,41 @@ impl Parser for SyslogUnwrap {
     fn oldest_held_offset(&self) -> Option<u64> {
         self.inner.oldest_held_offset()
     }
+}
+
+/// `line` as a parser of a syslog-native format ([`HEADER_FORMATS`]) reads
+/// it: without `<PRI>`, and with an RFC 5424 header rewritten as
+/// `TIMESTAMP HOST APP[PROCID]: MSG`. An RFC 3164 header is left for that
+/// parser to read; without `<PRI>` the result is `line` itself.
+pub(super) fn native_line(line: &str, now: DateTime<Utc>) -> Result<Cow<'_, str>, ParseError> {
+    let after_pri = strip_pri(line)?;
+    match rfc5424_rest(line, after_pri) {
+        Some(rest) => Ok(read_rfc5424(after_pri, rest)?.with_traditional_header(now)),
+        None => Ok(Cow::Borrowed(after_pri)),
+    }
+}
+
+/// Gives the events made from `seen` (the text a parser read for `line`)
+/// the whole `line` as `message` and the id derived from it, and `host` as
+/// `host.name` when they name none. Other events (earlier records a
+/// correlating parser released) are left alone.
+pub(super) fn adopt_line(events: &mut [Event], seen: &str, line: &str, host: Option<&str>, ctx: &LineContext<'_>) {
+    let rewritten = !std::ptr::eq(seen, line);
+    for e in events.iter_mut().filter(|e| e.message == *seen) {
+        if rewritten {
+            e.message = line.to_string();
+            set_origin(e, ctx.tenant, ctx.source, ctx.offset, line);
+        }
+        if e.host_name.is_none() {
+            e.host_name = host.map(str::to_string);
+        }
+    }
+}
+
+/// The text after `<PRI>1 ` when the line has an RFC 5424 header (a `<PRI>`
+/// followed by version 1).
+fn rfc5424_rest<'a>(line: &str, after_pri: &'a str) -> Option<&'a str> {
+    after_pri.strip_prefix("1 ").filter(|_| after_pri.len() < line.len())
 }
 
 /// A syslog header read from a line.
@@ -110,7 +140,7 @@ struct Rfc5424<'a> {
 impl<'a> Header<'a> {
     fn read(line: &'a str, now: DateTime<Utc>) -> Result<Self, ParseError> {
         let after_pri = strip_pri(line)?;
-        if let Some(rest) = after_pri.strip_prefix("1 ").filter(|_| after_pri.len() < line.len()) {
+        if let Some(rest) = rfc5424_rest(line, after_pri) {
             return read_rfc5424(after_pri, rest);
         }
         let sys = syslog::parse(after_pri, now).map_err(|e| ParseError(format!("not a syslog line: {e}")))?;
