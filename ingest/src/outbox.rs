@@ -4,18 +4,20 @@
 //! Lines are read in order; what each line made is added to the current
 //! parcel and the line is then marked done with its end offset.
 //! [`Outbox::send`] hands the parcel, with a fresh [`DeliveryGroup`], to the
-//! stream's courier: a task of its own that serialises the records and hands
-//! them to the producer, so parsing the next lines and serialising these run
-//! side by side. The acknowledged offset moves past a parcel's lines once its
-//! group, and every group before it, is settled. One counter per parcel, not
-//! a future per record: the producer's own thread reports deliveries without
-//! waking the stream.
+//! source's [`Courier`]: a task of its own that serialises the records and
+//! hands them to the producer, so parsing the next lines and serialising
+//! these run side by side. One courier serves every stream (file) of a
+//! source, so the parcels waiting for it, and the memory they hold, are
+//! bounded per source, however many files it reads at once. The
+//! acknowledged offset moves past a parcel's lines once its group, and every
+//! group before it, is settled. One counter per parcel, not a future per
+//! record: the producer's own thread reports deliveries without waking the
+//! stream.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
 use vigil_core::shutdown::Shutdown;
 use vigil_core::transport::{DeliveryGroup, Producer, RecordBatch, TransportError};
 use vigil_core::{DeadLetter, Event};
@@ -24,8 +26,8 @@ use vigil_core::{DeadLetter, Event};
 /// lines are read.
 const PARCEL_RECORDS: usize = 2048;
 
-/// Parcels handed to the courier and not yet serialised; the stream waits
-/// when this many are queued (backpressure).
+/// Parcels handed to a courier and not yet serialised; streams wait when
+/// this many are queued (backpressure).
 const PARCELS_QUEUED: usize = 4;
 
 /// One record on its way out. Events are nearly every record: boxing them to
@@ -43,14 +45,61 @@ struct Parcel {
     group: Arc<DeliveryGroup>,
 }
 
+/// A source's courier: a handle on the task that serialises the parcels of
+/// every stream of the source and hands them to the producer. The task ends
+/// when the last handle is dropped.
+#[derive(Clone)]
+pub struct Courier {
+    parcels: mpsc::Sender<Parcel>,
+    /// Emptied parcels, given back so their room is reused.
+    spare: Arc<Mutex<Vec<Vec<Outgoing>>>>,
+}
+
+impl Courier {
+    /// Starts a courier for `producer` (so: inside a tokio runtime).
+    pub fn start(producer: Arc<dyn Producer>) -> Courier {
+        let (parcels, queue) = mpsc::channel(PARCELS_QUEUED);
+        let spare = Arc::new(Mutex::new(Vec::new()));
+        tokio::spawn(carry(producer, queue, spare.clone()));
+        Courier { parcels, spare }
+    }
+
+    /// An empty parcel, reusing a given-back one when there is one.
+    fn empty_parcel(&self) -> Vec<Outgoing> {
+        let reused = self.spare.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        reused.unwrap_or_else(|| Vec::with_capacity(PARCEL_RECORDS))
+    }
+}
+
+/// The courier's task: serialises each parcel and hands it to the producer,
+/// then releases the parcel's hold on its group (with the error, if the
+/// producer refused a record), and gives the emptied parcel back.
+async fn carry(producer: Arc<dyn Producer>, mut queue: mpsc::Receiver<Parcel>, spare: Arc<Mutex<Vec<Vec<Outgoing>>>>) {
+    let mut batch = RecordBatch::default();
+    while let Some(Parcel { mut records, group }) = queue.recv().await {
+        for record in &records {
+            match record {
+                Outgoing::Event(event) => batch.push_event(event),
+                Outgoing::DeadLetter(dead) => batch.push_dead_letter(dead),
+            }
+        }
+        records.clear();
+        {
+            let mut spare = spare.lock().unwrap_or_else(PoisonError::into_inner);
+            if spare.len() < PARCELS_QUEUED + 2 {
+                spare.push(records);
+            }
+        }
+        let sent = producer.send_batch(&batch, &group).await;
+        group.delivered(sent.map_err(|e| e.to_string()));
+        batch.clear();
+    }
+}
+
 /// One stream's unsent records and its deliveries in flight.
 pub struct Outbox {
     parcel: Vec<Outgoing>,
-    /// Where parcels go; `None` once finishing (the courier then ends).
-    courier: Option<mpsc::Sender<Parcel>>,
-    /// Emptied parcels the courier gives back, so their room is reused.
-    spare: mpsc::UnboundedReceiver<Vec<Outgoing>>,
-    courier_task: JoinHandle<()>,
+    courier: Courier,
     /// End offset of the last line marked done (its records, if any, are in
     /// `parcel` or in flight).
     read_end: u64,
@@ -62,20 +111,10 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// An empty outbox for a stream starting at `start_offset`, with its
-    /// courier task (so: inside a tokio runtime).
-    pub fn new(producer: Arc<dyn Producer>, start_offset: u64) -> Self {
-        let (courier, parcels) = mpsc::channel(PARCELS_QUEUED);
-        let (give_back, spare) = mpsc::unbounded_channel();
-        Outbox {
-            parcel: Vec::new(),
-            courier: Some(courier),
-            spare,
-            courier_task: tokio::spawn(carry(producer, parcels, give_back)),
-            read_end: start_offset,
-            in_flight: VecDeque::new(),
-            acked: start_offset,
-        }
+    /// An empty outbox for a stream starting at `start_offset`, whose
+    /// parcels `courier` carries.
+    pub fn new(courier: Courier, start_offset: u64) -> Self {
+        Outbox { parcel: Vec::new(), courier, read_end: start_offset, in_flight: VecDeque::new(), acked: start_offset }
     }
 
     /// Adds `event` to the parcel.
@@ -115,11 +154,9 @@ impl Outbox {
         // Held by the courier until every record is handed on, so the group
         // cannot look settled before then.
         group.expect();
-        let empty = self.spare.try_recv().unwrap_or_else(|_| Vec::with_capacity(PARCEL_RECORDS));
-        let records = std::mem::replace(&mut self.parcel, empty);
+        let records = std::mem::replace(&mut self.parcel, self.courier.empty_parcel());
         self.in_flight.push_back((group.clone(), self.read_end));
-        let courier = self.courier.as_ref().ok_or(TransportError::Closed)?;
-        courier.send(Parcel { records, group }).await.map_err(|_| TransportError::Closed)
+        self.courier.parcels.send(Parcel { records, group }).await.map_err(|_| TransportError::Closed)
     }
 
     /// Drops settled parcels from the front, moving the acknowledged offset.
@@ -159,10 +196,8 @@ impl Outbox {
     /// offset, or the first delivery error.
     pub async fn finish(mut self, shutdown: Shutdown, grace: Duration) -> Result<u64, TransportError> {
         self.send().await?;
-        self.courier = None;
-        let (courier_task, in_flight) = (&mut self.courier_task, &self.in_flight);
+        let in_flight = &self.in_flight;
         let settled = async move {
-            courier_task.await.map_err(|e| TransportError::Kafka(format!("the courier task failed: {e}")))?;
             for (group, _) in in_flight {
                 group.settled().await?;
             }
@@ -172,36 +207,10 @@ impl Outbox {
     }
 }
 
-/// The courier: serialises each parcel and hands it to the producer, then
-/// releases the parcel's hold on its group (with the error, if the producer
-/// refused a record), and gives the emptied parcel back.
-async fn carry(
-    producer: Arc<dyn Producer>,
-    mut parcels: mpsc::Receiver<Parcel>,
-    give_back: mpsc::UnboundedSender<Vec<Outgoing>>,
-) {
-    let mut batch = RecordBatch::default();
-    while let Some(Parcel { mut records, group }) = parcels.recv().await {
-        for record in &records {
-            match record {
-                Outgoing::Event(event) => batch.push_event(event),
-                Outgoing::DeadLetter(dead) => batch.push_dead_letter(dead),
-            }
-        }
-        records.clear();
-        // The outbox may be gone (finished early on an error): nothing to reuse then.
-        let _ = give_back.send(records);
-        let sent = producer.send_batch(&batch, &group).await;
-        group.delivered(sent.map_err(|e| e.to_string()));
-        batch.clear();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use async_trait::async_trait;
-    use std::sync::Mutex;
     use vigil_core::transport::{Delivery, Topic};
 
     /// A producer whose deliveries the test reports by hand.
@@ -259,7 +268,7 @@ mod tests {
     #[tokio::test]
     async fn offset_moves_only_past_batches_that_are_durable_in_order() {
         let producer = Arc::new(HeldProducer::default());
-        let mut outbox = Outbox::new(producer.clone(), 5);
+        let mut outbox = Outbox::new(Courier::start(producer.clone()), 5);
         outbox.dead_letter(dead(1));
         outbox.lines_done(10);
         assert_eq!(outbox.acked(), 5, "the record is not even sent");
@@ -279,7 +288,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_delivery_stops_the_offset_and_is_reported() {
         let producer = Arc::new(HeldProducer::default());
-        let mut outbox = Outbox::new(producer.clone(), 0);
+        let mut outbox = Outbox::new(Courier::start(producer.clone()), 0);
         outbox.dead_letter(dead(1));
         outbox.lines_done(10);
         outbox.send().await.unwrap();
@@ -292,7 +301,7 @@ mod tests {
 
     #[tokio::test]
     async fn lines_that_send_nothing_are_durable_at_once() {
-        let mut outbox = Outbox::new(Arc::new(HeldProducer::default()), 0);
+        let mut outbox = Outbox::new(Courier::start(Arc::new(HeldProducer::default())), 0);
         outbox.lines_done(42);
         assert_eq!(outbox.acked(), 42);
         outbox.send().await.unwrap();

@@ -62,6 +62,7 @@ use super::state::SourceState;
 use super::tracked::{Input, Retiring, Tracked};
 use super::{CatchUpGate, CaughtUp, NewProcessor, ReadMode, SourceError, SourceSummary};
 use crate::checkpoint::{CheckpointStore, Fingerprint};
+use crate::outbox::Courier;
 use chrono::{NaiveDate, Utc};
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, Metadata};
@@ -176,7 +177,7 @@ impl FileSource {
             cfg: self,
             pattern,
             new_processor,
-            producer,
+            courier: Courier::start(producer),
             store,
             mode,
             shutdown: shutdown.clone(),
@@ -279,7 +280,8 @@ struct Follower<'a> {
     cfg: &'a FileSource,
     pattern: String,
     new_processor: NewProcessor,
-    producer: Arc<dyn Producer>,
+    /// Carries the records of every file of the source.
+    courier: Courier,
     store: Arc<CheckpointStore>,
     mode: ReadMode,
     shutdown: Shutdown,
@@ -400,7 +402,7 @@ impl Follower<'_> {
                 tracing::warn!(source = %self.cfg.name, path = %reader.path.display(),
                     "the file was truncated or overwritten (copytruncate rotation); reading it again from the start");
                 let fresh =
-                    SourceState::new((self.new_processor)(), self.producer.clone(), 0, 1, self.cfg.max_line_bytes);
+                    SourceState::new((self.new_processor)(), self.courier.clone(), 0, 1, self.cfg.max_line_bytes);
                 let old = reader.restart(fresh);
                 self.retire(old, Ending::End).await?;
                 i += 1;
@@ -689,7 +691,7 @@ impl Follower<'_> {
         };
         tracing::info!(source = %self.cfg.name, path = %path.display(), offset, "reading file");
         let state =
-            SourceState::new((self.new_processor)(), self.producer.clone(), offset, line_no, self.cfg.max_line_bytes);
+            SourceState::new((self.new_processor)(), self.courier.clone(), offset, line_no, self.cfg.max_line_bytes);
         self.readers.push(Tracked::new(path, id, input, probe.content_head, saved, state));
     }
 

@@ -5,14 +5,13 @@
 
 use super::{SourceError, SourceSummary, STOP_GRACE};
 use crate::lines::{LineSplitter, RawLine};
-use crate::outbox::Outbox;
+use crate::outbox::{Courier, Outbox};
 use crate::pipeline::LineProcessor;
 use chrono::{DateTime, Utc};
 use std::future::Future;
 use std::path::Path;
-use std::sync::Arc;
 use vigil_core::shutdown::{Phase, Shutdown};
-use vigil_core::transport::{Producer, TransportError};
+use vigil_core::transport::TransportError;
 use vigil_core::Event;
 
 /// Size of each read.
@@ -52,18 +51,13 @@ pub struct SourceState {
 }
 
 impl SourceState {
-    /// A stream starting at byte `offset`, line `line_no`.
-    pub fn new(
-        processor: LineProcessor,
-        producer: Arc<dyn Producer>,
-        offset: u64,
-        line_no: u64,
-        max_line_bytes: usize,
-    ) -> Self {
+    /// A stream starting at byte `offset`, line `line_no`, whose records
+    /// `courier` carries.
+    pub fn new(processor: LineProcessor, courier: Courier, offset: u64, line_no: u64, max_line_bytes: usize) -> Self {
         SourceState {
             processor,
             splitter: LineSplitter::new(offset, line_no, max_line_bytes),
-            outbox: Outbox::new(producer, offset),
+            outbox: Outbox::new(courier, offset),
             summary: SourceSummary::default(),
             next_line_no: line_no,
             lines: Vec::new(),

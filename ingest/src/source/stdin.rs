@@ -2,6 +2,7 @@
 
 use super::state::{ChunkRead, Pumped, SourceState, CHUNK_BYTES};
 use super::{SourceError, SourceSummary};
+use crate::outbox::Courier;
 use crate::pipeline::LineProcessor;
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +28,7 @@ pub async fn run_stdin(
     shutdown: Shutdown,
     handed_over: impl FnOnce(),
 ) -> Result<SourceSummary, SourceError> {
-    let mut state = SourceState::new(processor, producer, 0, 1, max_line_bytes);
+    let mut state = SourceState::new(processor, Courier::start(producer), 0, 1, max_line_bytes);
     let mut stdin = AsyncInput(tokio::io::stdin());
     let mut buf = Vec::new();
     let (pumped, _) = state.pump(&mut stdin, &mut buf, Path::new("-"), &shutdown, usize::MAX).await?;
