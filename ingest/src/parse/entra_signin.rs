@@ -50,10 +50,9 @@
 //! status when it is `success` or `failure` (`failure: Block legacy
 //! authentication`).
 
-use super::json_line::{code_text, object, present, timestamp, typed};
+use super::json_line::{code_text, present, timestamp, JsonLine, Kind, Text};
 use super::{set_origin, LineContext, LineUse, ParseError, Parser};
 use serde::Deserialize;
-use serde_json::Value;
 use vigil_core::{Event, EventKind, Outcome};
 
 const FORMAT: &str = "entra-signin";
@@ -69,72 +68,105 @@ const INTERRUPTS: &[&str] = &[
 #[derive(Debug, Default)]
 pub struct EntraSigninParser;
 
-/// An Azure Monitor diagnostic-settings record (the fields Vigil uses).
+/// An Azure Monitor diagnostic-settings record (the fields Vigil uses); its
+/// texts borrow from the line.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Diagnostic {
-    time: Option<String>,
-    category: Option<String>,
+struct Diagnostic<'a> {
+    #[serde(borrow)]
+    time: Option<Text<'a>>,
+    #[serde(borrow)]
+    category: Option<Text<'a>>,
     #[serde(default, deserialize_with = "code_text")]
     result_type: Option<String>,
-    result_description: Option<String>,
-    caller_ip_address: Option<String>,
-    identity: Option<String>,
-    location: Option<String>,
-    properties: SignIn,
+    #[serde(borrow)]
+    result_description: Option<Text<'a>>,
+    #[serde(borrow)]
+    caller_ip_address: Option<Text<'a>>,
+    #[serde(borrow)]
+    identity: Option<Text<'a>>,
+    #[serde(borrow)]
+    location: Option<Text<'a>>,
+    #[serde(borrow)]
+    properties: SignIn<'a>,
 }
 
 /// A Graph `signIn` resource, or a diagnostic record's `properties`.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct SignIn {
-    created_date_time: Option<String>,
-    user_principal_name: Option<String>,
-    user_display_name: Option<String>,
-    ip_address: Option<String>,
-    conditional_access_status: Option<String>,
-    applied_conditional_access_policies: Option<Vec<Policy>>,
-    risk_level_during_sign_in: Option<String>,
-    risk_state: Option<String>,
-    status: Option<Status>,
-    location: Option<Location>,
-    device_detail: Option<DeviceDetail>,
-    user_agent: Option<String>,
+struct SignIn<'a> {
+    #[serde(borrow)]
+    created_date_time: Option<Text<'a>>,
+    #[serde(borrow)]
+    user_principal_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    user_display_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    ip_address: Option<Text<'a>>,
+    #[serde(borrow)]
+    conditional_access_status: Option<Text<'a>>,
+    #[serde(borrow)]
+    applied_conditional_access_policies: Option<Vec<Policy<'a>>>,
+    #[serde(borrow)]
+    risk_level_during_sign_in: Option<Text<'a>>,
+    #[serde(borrow)]
+    risk_state: Option<Text<'a>>,
+    #[serde(borrow)]
+    status: Option<Status<'a>>,
+    #[serde(borrow)]
+    location: Option<Location<'a>>,
+    #[serde(borrow)]
+    device_detail: Option<DeviceDetail<'a>>,
+    #[serde(borrow)]
+    user_agent: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Status {
+struct Status<'a> {
     #[serde(default, deserialize_with = "code_text")]
     error_code: Option<String>,
-    failure_reason: Option<String>,
-    additional_details: Option<String>,
+    #[serde(borrow)]
+    failure_reason: Option<Text<'a>>,
+    #[serde(borrow)]
+    additional_details: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Location {
-    city: Option<String>,
-    country_or_region: Option<String>,
+struct Location<'a> {
+    #[serde(borrow)]
+    city: Option<Text<'a>>,
+    #[serde(borrow)]
+    country_or_region: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DeviceDetail {
-    display_name: Option<String>,
+struct DeviceDetail<'a> {
+    #[serde(borrow)]
+    display_name: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Policy {
-    display_name: Option<String>,
-    result: Option<String>,
+struct Policy<'a> {
+    #[serde(borrow)]
+    display_name: Option<Text<'a>>,
+    #[serde(borrow)]
+    result: Option<Text<'a>>,
+}
+
+/// Just enough of a line to tell its shape.
+#[derive(Deserialize)]
+struct Shape {
+    properties: Option<Kind>,
 }
 
 /// What the diagnostic envelope adds to a sign-in, as fallbacks.
 #[derive(Default)]
-struct Envelope {
-    time: Option<String>,
+struct Envelope<'a> {
+    time: Option<Text<'a>>,
     code: Option<String>,
     description: Option<String>,
     ip: Option<String>,
@@ -144,22 +176,23 @@ struct Envelope {
 
 /// Reads the line as one of the two shapes: a record with a `properties`
 /// object is a diagnostic record, anything else a Graph `signIn`.
-fn read(line: &str) -> Result<(SignIn, Envelope), ParseError> {
-    let map = object(line, WHAT)?;
-    if !map.get("properties").is_some_and(Value::is_object) {
-        return Ok((typed(Value::Object(map), WHAT)?, Envelope::default()));
+fn read(line: &str) -> Result<(SignIn<'_>, Envelope<'_>), ParseError> {
+    let line = JsonLine::new(line, WHAT)?;
+    let shape: Shape = line.read()?;
+    if shape.properties != Some(Kind::Object) {
+        return Ok((line.read()?, Envelope::default()));
     }
-    let d: Diagnostic = typed(Value::Object(map), WHAT)?;
+    let d: Diagnostic<'_> = line.read()?;
     if let Some(category) = d.category.as_deref().filter(|c| !c.ends_with("SignInLogs")) {
         return Err(ParseError(format!("{WHAT}: diagnostic record of category {category:?} is not a sign-in log")));
     }
     let envelope = Envelope {
         time: d.time,
         code: d.result_type,
-        description: present(d.result_description),
-        ip: present(d.caller_ip_address),
-        identity: present(d.identity),
-        country: present(d.location),
+        description: present(d.result_description.as_deref()),
+        ip: present(d.caller_ip_address.as_deref()),
+        identity: present(d.identity.as_deref()),
+        country: present(d.location.as_deref()),
     };
     Ok((d.properties, envelope))
 }
@@ -179,7 +212,7 @@ fn action_for(code: &str) -> (&'static str, Outcome) {
 
 /// The logged risk, `level/state`, when there is any worth noting, and
 /// whether it makes a successful sign-in suspicious.
-fn risk(sign_in: &SignIn) -> (Option<String>, bool) {
+fn risk(sign_in: &SignIn<'_>) -> (Option<String>, bool) {
     let level = sign_in.risk_level_during_sign_in.as_deref().unwrap_or("none");
     let state = sign_in.risk_state.as_deref().unwrap_or("none");
     let noted_level = matches!(level, "low" | "medium" | "high");
@@ -190,8 +223,8 @@ fn risk(sign_in: &SignIn) -> (Option<String>, bool) {
 
 /// `access.policy`: the Conditional Access status and the policies that
 /// decided it.
-fn access_policy(sign_in: &SignIn) -> Option<String> {
-    let status = present(sign_in.conditional_access_status.clone())?;
+fn access_policy(sign_in: &SignIn<'_>) -> Option<String> {
+    let status = present(sign_in.conditional_access_status.as_deref())?;
     if !matches!(status.as_str(), "success" | "failure") {
         return Some(status);
     }
@@ -212,12 +245,13 @@ impl Parser for EntraSigninParser {
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let (mut s, env) = read(line)?;
-        let (time, field) = match (present(s.created_date_time.take()), env.time) {
+        let created = s.created_date_time.as_deref().filter(|t| !t.trim().is_empty());
+        let (time, field) = match (created, env.time.as_deref()) {
             (Some(t), _) => (t, "createdDateTime"),
             (None, Some(t)) => (t, "time"),
             (None, None) => return Err(ParseError(format!("{WHAT} has no createdDateTime or time"))),
         };
-        let time = timestamp(&time, field, WHAT)?;
+        let time = timestamp(time, field, WHAT)?;
         let status = s.status.take();
         let code = status.as_ref().and_then(|st| st.error_code.clone()).or(env.code).ok_or_else(|| {
             ParseError(format!("{WHAT} has no status.errorCode or resultType, so its outcome is unknown"))
@@ -229,9 +263,9 @@ impl Parser for EntraSigninParser {
         }
         let reason = status.and_then(|st| {
             if code == "0" {
-                present(st.additional_details)
+                present(st.additional_details.as_deref())
             } else {
-                present(st.failure_reason).or(present(st.additional_details))
+                present(st.failure_reason.as_deref()).or(present(st.additional_details.as_deref()))
             }
         });
         let reason = if code == "0" { reason } else { reason.or(env.description) };
@@ -246,14 +280,15 @@ impl Parser for EntraSigninParser {
         e.access_policy = access_policy(&s);
         e.code = Some(code);
         e.reason = reason;
-        e.user_name = present(s.user_principal_name);
-        e.user_full_name = present(s.user_display_name).or(env.identity);
-        e.source_ip = present(s.ip_address).or(env.ip);
-        let (city, country) = s.location.map_or((None, None), |l| (present(l.city), present(l.country_or_region)));
+        e.user_name = present(s.user_principal_name.as_deref());
+        e.user_full_name = present(s.user_display_name.as_deref()).or(env.identity);
+        e.source_ip = present(s.ip_address.as_deref()).or(env.ip);
+        let (city, country) =
+            s.location.map_or((None, None), |l| (present(l.city.as_deref()), present(l.country_or_region.as_deref())));
         e.source_city = city;
         e.source_country = country.or(env.country);
-        e.device_name = s.device_detail.and_then(|d| present(d.display_name));
-        e.user_agent = present(s.user_agent);
+        e.device_name = s.device_detail.and_then(|d| present(d.display_name.as_deref()));
+        e.user_agent = present(s.user_agent.as_deref());
         out.push(e);
         Ok(LineUse::Event)
     }

@@ -32,10 +32,12 @@
 //! `networkInfo.subdivisionCode` (an ISO 3166-2 code such as `GB-LDS`: Google
 //! logs no city name).
 
-use super::json_line::{object, present, timestamp, typed};
+use super::json_line::{present, timestamp, JsonLine, Text};
 use super::{set_origin, LineContext, LineUse, ParseError, Parser};
+use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
+use std::fmt;
+use std::marker::PhantomData;
 use vigil_core::{Event, EventKind, Outcome};
 
 const FORMAT: &str = "google-login";
@@ -45,85 +47,120 @@ const WHAT: &str = "Google Workspace login activity";
 #[derive(Debug, Default)]
 pub struct GoogleLoginParser;
 
-/// The parts of an `activities` resource Vigil uses.
+/// The parts of an `activities` resource Vigil uses; texts borrow from the line.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Activity {
-    kind: Option<String>,
-    id: Option<ActivityId>,
-    actor: Option<Actor>,
-    ip_address: Option<String>,
-    network_info: Option<NetworkInfo>,
-    #[serde(default, deserialize_with = "one_or_many")]
-    events: Vec<ActivityEvent>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ActivityId {
-    time: Option<String>,
-    application_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Actor {
-    email: Option<String>,
+struct Activity<'a> {
+    #[serde(borrow)]
+    kind: Option<Text<'a>>,
+    #[serde(borrow)]
+    id: Option<ActivityId<'a>>,
+    #[serde(borrow)]
+    actor: Option<Actor<'a>>,
+    #[serde(borrow)]
+    ip_address: Option<Text<'a>>,
+    #[serde(borrow)]
+    network_info: Option<NetworkInfo<'a>>,
+    #[serde(borrow, default, deserialize_with = "one_or_many")]
+    events: Vec<ActivityEvent<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct NetworkInfo {
-    region_code: Option<String>,
-    subdivision_code: Option<String>,
+struct ActivityId<'a> {
+    #[serde(borrow)]
+    time: Option<Text<'a>>,
+    #[serde(borrow)]
+    application_name: Option<Text<'a>>,
 }
 
 #[derive(Deserialize)]
-struct ActivityEvent {
-    name: Option<String>,
-    parameters: Option<Vec<Parameter>>,
+struct Actor<'a> {
+    #[serde(borrow)]
+    email: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NetworkInfo<'a> {
+    #[serde(borrow)]
+    region_code: Option<Text<'a>>,
+    #[serde(borrow)]
+    subdivision_code: Option<Text<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ActivityEvent<'a> {
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    parameters: Option<Vec<Parameter<'a>>>,
 }
 
 /// An event parameter: a name and one typed value (`intValue`,
 /// `messageValue` and the other kinds are not used).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Parameter {
-    name: Option<String>,
-    value: Option<String>,
+struct Parameter<'a> {
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+    #[serde(borrow)]
+    value: Option<Text<'a>>,
     bool_value: Option<bool>,
-    multi_value: Option<Vec<String>>,
+    #[serde(borrow)]
+    multi_value: Option<Vec<Text<'a>>>,
 }
 
 /// A list, a single item standing for a list of one, or `null` (empty).
-/// Errors say where inside the item the fault is (`[1].parameters[0].name`).
+/// Errors say where inside the item the fault is (`events[1].parameters[0].name`).
 fn one_or_many<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
+    T: Deserialize<'de>,
 {
-    fn item<T: serde::de::DeserializeOwned, E: serde::de::Error>(value: Value, at: &str) -> Result<T, E> {
-        serde_path_to_error::deserialize(value).map_err(|e| {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { format!(".{path}") };
-            E::custom(format!("{at}{path}: {}", e.into_inner()))
-        })
+    /// Reads the list, the item or `null`.
+    struct OneOrMany<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for OneOrMany<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of events, one event or null")
+        }
+
+        fn visit_unit<E>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut items = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                items.push(item);
+            }
+            Ok(items)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Vec<T>, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|item| vec![item])
+        }
     }
-    match Value::deserialize(deserializer)? {
-        Value::Null => Ok(Vec::new()),
-        Value::Array(items) => items.into_iter().enumerate().map(|(i, v)| item(v, &format!("[{i}]"))).collect(),
-        single => item(single, "").map(|t| vec![t]),
-    }
+
+    deserializer.deserialize_any(OneOrMany(PhantomData))
 }
 
-impl ActivityEvent {
-    fn param(&self, name: &str) -> Option<&Parameter> {
+impl ActivityEvent<'_> {
+    fn param(&self, name: &str) -> Option<&Parameter<'_>> {
         self.parameters.iter().flatten().find(|p| p.name.as_deref() == Some(name))
     }
 
     /// A text parameter (`value`, or `multiValue` joined with `,`).
     fn text(&self, name: &str) -> Option<String> {
         let p = self.param(name)?;
-        present(p.value.clone().or_else(|| p.multi_value.as_ref().map(|v| v.join(","))))
+        match (&p.value, &p.multi_value) {
+            (Some(value), _) => present(Some(value)),
+            (None, Some(values)) => present(Some(&values.iter().map(|v| &**v).collect::<Vec<_>>().join(","))),
+            (None, None) => None,
+        }
     }
 
     fn flag(&self, name: &str) -> Option<bool> {
@@ -138,7 +175,7 @@ struct Classified {
     reason: Option<String>,
 }
 
-fn classify(name: &str, event: &ActivityEvent) -> Classified {
+fn classify(name: &str, event: &ActivityEvent<'_>) -> Classified {
     let (action, outcome, reason) = match name {
         "login_success" if event.flag("is_suspicious") == Some(true) => {
             let kind = event.text("login_type").unwrap_or_else(|| "login".into());
@@ -186,7 +223,7 @@ impl Parser for GoogleLoginParser {
     }
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
-        let activity: Activity = typed(Value::Object(object(line, WHAT)?), WHAT)?;
+        let activity: Activity<'_> = JsonLine::new(line, WHAT)?.read()?;
         if let Some(kind) = activity.kind.as_deref().filter(|k| *k != "admin#reports#activity") {
             return Err(ParseError(format!("{WHAT}: kind is {kind:?}, not \"admin#reports#activity\"")));
         }
@@ -204,14 +241,16 @@ impl Parser for GoogleLoginParser {
             .iter()
             .enumerate()
             .map(|(i, ev)| {
-                present(ev.name.clone()).ok_or_else(|| ParseError(format!("{WHAT} field events[{i}].name is missing")))
+                present(ev.name.as_deref())
+                    .ok_or_else(|| ParseError(format!("{WHAT} field events[{i}].name is missing")))
             })
             .collect::<Result<Vec<_>, _>>()?;
 
-        let user = activity.actor.and_then(|a| present(a.email));
-        let ip = present(activity.ip_address);
-        let (country, region) =
-            activity.network_info.map_or((None, None), |n| (present(n.region_code), present(n.subdivision_code)));
+        let user = activity.actor.and_then(|a| present(a.email.as_deref()));
+        let ip = present(activity.ip_address.as_deref());
+        let (country, region) = activity
+            .network_info
+            .map_or((None, None), |n| (present(n.region_code.as_deref()), present(n.subdivision_code.as_deref())));
         for (index, (event, name)) in activity.events.iter().zip(names).enumerate() {
             let c = classify(&name, event);
             let mut e = Event::new(time, EventKind::Auth, c.action, c.outcome, "google-workspace", FORMAT, line);

@@ -18,9 +18,13 @@
 //! `FilteredAsSpam` → `rejected`; `GettingStatus` → `queued`; `Expanded`
 //! (a distribution group was expanded), `None` and any other value → `other`.
 
+use super::json_line::{Json, Members, NaiveFormats};
 use super::{set_origin, LineContext, LineUse, ParseError, Parser};
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use std::sync::LazyLock;
+
+/// ISO 8601 without a zone, as `Get-MessageTraceV2` writes it.
+static NAIVE_TIME: LazyLock<NaiveFormats> = LazyLock::new(|| NaiveFormats::new(&["%Y-%m-%dT%H:%M:%S%.f"]));
 use vigil_core::{Event, EventKind, Outcome};
 
 /// Reads message trace records, one JSON object per line.
@@ -33,9 +37,9 @@ impl Parser for M365TraceParser {
     }
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
-        let value: Value = serde_json::from_str(line.trim_start_matches('\u{feff}'))
+        let value = Json::parse(line.trim_start_matches('\u{feff}'))
             .map_err(|e| ParseError(format!("message trace line is not valid JSON: {e}")))?;
-        let Value::Object(record) = value else {
+        let Json::Object(record) = value else {
             return Err(ParseError("message trace line is not a JSON object (one record per line)".into()));
         };
         let text = |names: &[&str]| text_field(&record, names);
@@ -45,10 +49,10 @@ impl Parser for M365TraceParser {
             .ok_or_else(|| ParseError(format!("message trace Received {received:?} is not a time")))?;
         let status = text(&["Status"]).ok_or_else(|| ParseError("message trace record has no Status".into()))?;
         let size = match field(&record, &["Size"]) {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(size_error)?),
-            Some(Value::String(s)) if s.trim().is_empty() => None,
-            Some(Value::String(s)) => Some(s.trim().parse().map_err(|_| size_error())?),
+            None | Some(Json::Null) => None,
+            Some(Json::Number(n)) => Some(n.as_u64().ok_or_else(size_error)?),
+            Some(Json::String(s)) if s.trim().is_empty() => None,
+            Some(Json::String(s)) => Some(s.trim().parse().map_err(|_| size_error())?),
             Some(_) => return Err(size_error()),
         };
         let (action, outcome) = verdict(&status);
@@ -76,16 +80,16 @@ fn size_error() -> ParseError {
 }
 
 /// The first of `names` present in `record`, compared without case.
-fn field<'a>(record: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
-    names.iter().find_map(|name| record.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
+fn field<'v, 'a>(record: &'v Members<'a>, names: &[&str]) -> Option<&'v Json<'a>> {
+    names.iter().find_map(|name| record.get_ignore_case(name))
 }
 
 /// A field as text: strings as they are, numbers written out; empty, null
 /// and other types count as absent.
-fn text_field(record: &Map<String, Value>, names: &[&str]) -> Option<String> {
+fn text_field(record: &Members<'_>, names: &[&str]) -> Option<String> {
     match field(record, names)? {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
+        Json::String(s) if !s.is_empty() => Some(s.to_string()),
+        Json::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
@@ -105,19 +109,25 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
-    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").ok().map(|t| t.and_utc())
+    NAIVE_TIME.utc(s)
 }
+
+/// Each `Status` that means something, in any case, with its action and outcome.
+const VERDICTS: &[(&str, &str, Outcome)] = &[
+    ("Delivered", "delivered", Outcome::Success),
+    ("Failed", "bounced", Outcome::Failure),
+    ("Pending", "deferred", Outcome::Unknown),
+    ("Quarantined", "rejected", Outcome::Failure),
+    ("FilteredAsSpam", "rejected", Outcome::Failure),
+    ("GettingStatus", "queued", Outcome::Unknown),
+];
 
 /// Action and outcome of a `Status` (see the module documentation).
 fn verdict(status: &str) -> (&'static str, Outcome) {
-    match status.to_ascii_lowercase().as_str() {
-        "delivered" => ("delivered", Outcome::Success),
-        "failed" => ("bounced", Outcome::Failure),
-        "pending" => ("deferred", Outcome::Unknown),
-        "quarantined" | "filteredasspam" => ("rejected", Outcome::Failure),
-        "gettingstatus" => ("queued", Outcome::Unknown),
-        _ => ("other", Outcome::Unknown),
-    }
+    VERDICTS
+        .iter()
+        .find(|(name, ..)| name.eq_ignore_ascii_case(status))
+        .map_or(("other", Outcome::Unknown), |&(_, action, outcome)| (action, outcome))
 }
 
 #[cfg(test)]

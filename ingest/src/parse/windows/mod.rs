@@ -26,9 +26,9 @@ mod record;
 #[cfg(test)]
 mod tests;
 
+use super::json_line::Json;
 use super::{LineContext, LineUse, ParseError, Parser};
 use record::Record;
-use serde_json::Value;
 use vigil_core::{Event, EventKind};
 
 /// Reads Windows Security events as JSON lines; stateless.
@@ -42,8 +42,7 @@ impl Parser for WindowsParser {
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let text = line.strip_prefix('\u{feff}').unwrap_or(line);
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| ParseError(format!("windows line is not a JSON object: {e}")))?;
+        let value = Json::parse(text).map_err(|e| ParseError(format!("windows line is not a JSON object: {e}")))?;
         let root = value.as_object().ok_or_else(|| ParseError("windows line is JSON but not an object".into()))?;
         let record = Record::read(root)?;
         let facts = events::facts(&record);

@@ -1,8 +1,13 @@
 //! One Windows event read out of whichever JSON shape carried it.
 
+use super::super::json_line::{Json, Members, NaiveFormats};
 use super::super::ParseError;
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde_json::{Map, Value};
+use chrono::{DateTime, Utc};
+use std::sync::LazyLock;
+
+/// The times without a zone NXLog and others write.
+static NAIVE_TIMES: LazyLock<NaiveFormats> =
+    LazyLock::new(|| NaiveFormats::new(&["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]));
 
 /// The parts of a Windows event the parser uses.
 pub(super) struct Record<'a> {
@@ -13,29 +18,29 @@ pub(super) struct Record<'a> {
     /// The computer that logged it.
     pub computer: Option<&'a str>,
     /// Where the named event-data fields are looked up, in order.
-    data: Vec<&'a Map<String, Value>>,
+    data: Vec<&'a Members<'a>>,
 }
 
 impl<'a> Record<'a> {
     /// Reads the Winlogbeat shape when the object has a `winlog` object,
     /// the raw / NXLog / PowerShell shape otherwise.
-    pub fn read(root: &'a Map<String, Value>) -> Result<Self, ParseError> {
-        match root.get("winlog").and_then(Value::as_object) {
+    pub fn read(root: &'a Members<'a>) -> Result<Self, ParseError> {
+        match root.get("winlog").and_then(Json::as_object) {
             Some(winlog) => Self::winlogbeat(root, winlog),
             None => Self::raw(root),
         }
     }
 
     /// `{"@timestamp", "winlog": {"event_id", "computer_name", "event_data"}, "event": {"code"}}`.
-    fn winlogbeat(root: &'a Map<String, Value>, winlog: &'a Map<String, Value>) -> Result<Self, ParseError> {
+    fn winlogbeat(root: &'a Members<'a>, winlog: &'a Members<'a>) -> Result<Self, ParseError> {
         let code = root.get("event").and_then(|event| event.get("code"));
         let id = event_id(winlog.get("event_id").or(code), "winlog.event_id")?
             .ok_or_else(|| ParseError("Winlogbeat event has no winlog.event_id or event.code".into()))?;
         let stamp = root.get("@timestamp").ok_or_else(|| ParseError("Winlogbeat event has no @timestamp".into()))?;
         let timestamp = time_of(stamp, "@timestamp")?;
         let host_name = root.get("host").and_then(|host| host.get("name"));
-        let computer = winlog.get("computer_name").or(host_name).and_then(Value::as_str);
-        let data = winlog.get("event_data").and_then(Value::as_object).into_iter().collect();
+        let computer = winlog.get("computer_name").or(host_name).and_then(Json::as_str);
+        let data = winlog.get("event_data").and_then(Json::as_object).into_iter().collect();
         Ok(Record { id, timestamp, computer, data })
     }
 
@@ -43,9 +48,9 @@ impl<'a> Record<'a> {
     /// under `Event.System` / `System` (event XML converted to JSON); the
     /// event data in `EventData` (named fields, or a `Data` list of
     /// `{"@Name", "#text"}`), or flattened to the top level as NXLog does.
-    fn raw(root: &'a Map<String, Value>) -> Result<Self, ParseError> {
-        let event = root.get("Event").and_then(Value::as_object).unwrap_or(root);
-        let system = event.get("System").and_then(Value::as_object).unwrap_or(event);
+    fn raw(root: &'a Members<'a>) -> Result<Self, ParseError> {
+        let event = root.get("Event").and_then(Json::as_object).unwrap_or(root);
+        let system = event.get("System").and_then(Json::as_object).unwrap_or(event);
         let (id_name, id) = first_of(system, &["EventID", "EventId", "Id"])
             .ok_or_else(|| ParseError("windows event has no EventID (nor Id, winlog.event_id or event.code)".into()))?;
         let id = event_id(Some(id), id_name)?.ok_or_else(|| ParseError(format!("windows {id_name} is empty")))?;
@@ -53,7 +58,7 @@ impl<'a> Record<'a> {
             .ok_or_else(|| ParseError("windows event has no TimeCreated, EventTime or TimeGenerated".into()))?;
         let timestamp = time_of(time, time_name)?;
         let computer = first_of(system, &["Computer", "Hostname", "MachineName"]).and_then(|(_, v)| v.as_str());
-        let event_data = event.get("EventData").and_then(Value::as_object);
+        let event_data = event.get("EventData").and_then(Json::as_object);
         let data = event_data.into_iter().chain([event]).collect();
         Ok(Record { id, timestamp, computer, data })
     }
@@ -63,8 +68,8 @@ impl<'a> Record<'a> {
     pub fn field(&self, name: &str) -> Option<String> {
         let value = self.data.iter().find_map(|container| lookup(container, name))?;
         let text = match value {
-            Value::String(s) => s.trim().to_string(),
-            Value::Number(n) => n.to_string(),
+            Json::String(s) => s.trim().to_string(),
+            Json::Number(n) => n.to_string(),
             _ => return None,
         };
         (!text.is_empty() && text != "-").then_some(text)
@@ -72,52 +77,52 @@ impl<'a> Record<'a> {
 }
 
 /// The first of `names` present in `map`, with its name.
-fn first_of<'v>(map: &'v Map<String, Value>, names: &[&'static str]) -> Option<(&'static str, &'v Value)> {
-    names.iter().find_map(|name| map.get(*name).map(|value| (*name, value)))
+fn first_of<'v, 'a>(map: &'v Members<'a>, names: &[&'static str]) -> Option<(&'static str, &'v Json<'a>)> {
+    names.iter().find_map(|name| map.get(name).map(|value| (*name, value)))
 }
 
 /// A named field of an event-data object: a key of its own, or an entry of
 /// its `Data` list (`{"@Name": "TargetUserName", "#text": "alice"}`).
-fn lookup<'v>(container: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
+fn lookup<'v, 'a>(container: &'v Members<'a>, name: &str) -> Option<&'v Json<'a>> {
     if let Some(value) = container.get(name) {
         return Some(value);
     }
     let data = container.get("Data")?;
-    let items = data.as_array().map_or(std::slice::from_ref(data), Vec::as_slice);
+    let items = data.as_array().unwrap_or(std::slice::from_ref(data));
     let item = items
         .iter()
-        .filter_map(Value::as_object)
-        .find(|item| ["@Name", "Name"].iter().any(|key| item.get(*key).and_then(Value::as_str) == Some(name)))?;
-    ["#text", "text", "Value", "value"].iter().find_map(|key| item.get(*key))
+        .filter_map(Json::as_object)
+        .find(|item| ["@Name", "Name"].iter().any(|key| item.get(key).and_then(Json::as_str) == Some(name)))?;
+    ["#text", "text", "Value", "value"].iter().find_map(|key| item.get(key))
 }
 
 /// The text inside an XML-to-JSON element: the value itself, or its
 /// `#text` when the element had attributes (`{"@Qualifiers": "", "#text": "4624"}`).
-fn element_text(value: &Value) -> &Value {
+fn element_text<'v, 'a>(value: &'v Json<'a>) -> &'v Json<'a> {
     match value.as_object() {
-        Some(element) => ["#text", "text", "Value", "value"].iter().find_map(|key| element.get(*key)).unwrap_or(value),
+        Some(element) => ["#text", "text", "Value", "value"].iter().find_map(|key| element.get(key)).unwrap_or(value),
         None => value,
     }
 }
 
 /// An event id written as a number or a string; `Ok(None)` when absent.
-fn event_id(value: Option<&Value>, name: &str) -> Result<Option<u32>, ParseError> {
+fn event_id(value: Option<&Json<'_>>, name: &str) -> Result<Option<u32>, ParseError> {
     let Some(value) = value.map(element_text) else { return Ok(None) };
     let id = match value {
-        Value::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-        Value::String(s) => s.trim().parse().ok(),
+        Json::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Json::String(s) => s.trim().parse().ok(),
         _ => None,
     };
     id.map(Some).ok_or_else(|| ParseError(format!("windows {name} {} is not an event number", shown(value))))
 }
 
 /// A time field: a string, or an object with the XML `SystemTime` attribute.
-fn time_of(value: &Value, name: &str) -> Result<DateTime<Utc>, ParseError> {
+fn time_of(value: &Json<'_>, name: &str) -> Result<DateTime<Utc>, ParseError> {
     let text = match value.as_object() {
-        Some(element) => ["@SystemTime", "SystemTime"].iter().find_map(|key| element.get(*key)),
+        Some(element) => ["@SystemTime", "SystemTime"].iter().find_map(|key| element.get(key)),
         None => Some(value),
     }
-    .and_then(Value::as_str);
+    .and_then(Json::as_str);
     text.and_then(parse_time).ok_or_else(|| {
         ParseError(format!(
             "windows {name} {} is not a time (expected RFC 3339, `YYYY-MM-DD HH:MM:SS` or `/Date(ms)/`)",
@@ -139,15 +144,12 @@ pub(super) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
-    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
-        .iter()
-        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-        .map(|t| t.and_utc())
+    NAIVE_TIMES.utc(text)
 }
 
-/// A value for an error message, cut to a readable length.
-fn shown(value: &Value) -> String {
-    let text = value.to_string();
+/// A value for an error message, written as JSON and cut to a readable length.
+fn shown(value: &Json<'_>) -> String {
+    let text = value.to_value().to_string();
     match text.char_indices().nth(64) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text,

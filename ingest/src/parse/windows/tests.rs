@@ -1,6 +1,6 @@
 use super::*;
 use crate::parse::testutil::{ctx, parse_lines, parse_one};
-use serde_json::json;
+use serde_json::{json, Value};
 use vigil_core::Outcome;
 
 /// An NXLog `im_msvistalog` line: System fields and event data flattened
