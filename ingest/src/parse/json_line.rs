@@ -21,6 +21,7 @@ use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
+use std::sync::LazyLock;
 
 /// A JSON value whose strings and keys borrow from the line when they hold no
 /// escape: what a [`Value`] holds, without copying the line into it.
@@ -427,6 +428,27 @@ pub(super) fn timestamp(text: &str, field: &str, what: &str) -> Result<DateTime<
     Err(ParseError(format!("{what} field {field} is not a timestamp: {text:?}")))
 }
 
+/// Times without a zone that Windows and Exchange Online exports write.
+static ZONELESS: LazyLock<NaiveFormats> =
+    LazyLock::new(|| NaiveFormats::new(&["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]));
+
+/// A time as PowerShell and its exports write it: PowerShell 5's
+/// `/Date(1709548920123)/` (milliseconds since the epoch; an optional
+/// `+0100` suffix is only the writer's zone and does not change the
+/// instant), RFC 3339 with any zone, or a time without a zone taken as UTC
+/// (`2024-03-04 10:42:00`, NXLog's default; `2024-03-04T10:42:00`).
+pub(super) fn powershell_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Some(inner) = text.strip_prefix("/Date(").and_then(|rest| rest.strip_suffix(")/")) {
+        let end = inner.char_indices().skip(1).find(|(_, c)| matches!(c, '+' | '-')).map_or(inner.len(), |(i, _)| i);
+        return DateTime::from_timestamp_millis(inner.get(..end)?.parse().ok()?);
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    ZONELESS.utc(text)
+}
+
 /// strftime formats of times without a zone, parsed once rather than on
 /// every line (`NaiveDateTime::parse_from_str` parses its format each call).
 pub(super) struct NaiveFormats(Vec<Vec<Item<'static>>>);
@@ -470,7 +492,19 @@ pub(super) fn code_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Op
 mod tests {
     use super::*;
     use crate::parse::testutil::at;
-    use chrono::Timelike;
+    use chrono::{TimeZone, Timelike};
+
+    #[test]
+    fn powershell_times_in_every_shape() {
+        let t = Utc.with_ymd_and_hms(2024, 3, 4, 10, 42, 0).unwrap();
+        assert_eq!(powershell_time("/Date(1709548920000+0100)/"), Some(t));
+        assert_eq!(powershell_time("/Date(-1000)/"), DateTime::from_timestamp_millis(-1000));
+        assert_eq!(powershell_time("2024-03-04T11:42:00+01:00"), Some(t));
+        assert_eq!(powershell_time("2024-03-04T10:42:00"), Some(t));
+        assert_eq!(powershell_time("2024-03-04 10:42:00"), Some(t));
+        assert_eq!(powershell_time("/Date(abc)/"), None);
+        assert_eq!(powershell_time("4 March"), None);
+    }
 
     #[test]
     fn reads_every_timestamp_form_the_exports_write() {

@@ -18,13 +18,10 @@
 //! `FilteredAsSpam` → `rejected`; `GettingStatus` → `queued`; `Expanded`
 //! (a distribution group was expanded), `None` and any other value → `other`.
 
-use super::json_line::{Json, Members, NaiveFormats};
+use super::json_line::{powershell_time, Json, Members};
 use super::{set_origin, LineContext, LineUse, ParseError, Parser};
-use chrono::{DateTime, Utc};
-use std::sync::LazyLock;
 
 /// ISO 8601 without a zone, as `Get-MessageTraceV2` writes it.
-static NAIVE_TIME: LazyLock<NaiveFormats> = LazyLock::new(|| NaiveFormats::new(&["%Y-%m-%dT%H:%M:%S%.f"]));
 use vigil_core::{Event, EventKind, Outcome};
 
 /// Reads message trace records, one JSON object per line.
@@ -45,7 +42,7 @@ impl Parser for M365TraceParser {
         let text = |names: &[&str]| text_field(&record, names);
         let received = text(&["Received", "receivedDateTime"])
             .ok_or_else(|| ParseError("message trace record has no Received time".into()))?;
-        let time = parse_time(&received)
+        let time = powershell_time(&received)
             .ok_or_else(|| ParseError(format!("message trace Received {received:?} is not a time")))?;
         let status = text(&["Status"]).ok_or_else(|| ParseError("message trace record has no Status".into()))?;
         let size = match field(&record, &["Size"]) {
@@ -94,24 +91,6 @@ fn text_field(record: &Members<'_>, names: &[&str]) -> Option<String> {
     }
 }
 
-/// `/Date(1709548920000)/` (milliseconds since the epoch, optionally with a
-/// `+0100` display offset that does not change the instant), RFC 3339, or an
-/// ISO 8601 time without a zone (taken as UTC).
-fn parse_time(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Some(inner) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
-        let millis = match inner.get(1..).and_then(|r| r.find(['+', '-'])) {
-            Some(at) => inner.get(..=at)?,
-            None => inner,
-        };
-        return DateTime::from_timestamp_millis(millis.parse().ok()?);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Some(t.with_timezone(&Utc));
-    }
-    NAIVE_TIME.utc(s)
-}
-
 /// Each `Status` that means something, in any case, with its action and outcome.
 const VERDICTS: &[(&str, &str, Outcome)] = &[
     ("Delivered", "delivered", Outcome::Success),
@@ -134,7 +113,7 @@ fn verdict(status: &str) -> (&'static str, Outcome) {
 mod tests {
     use super::*;
     use crate::parse::testutil::{ctx, parse_one};
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     /// `Get-MessageTrace | ConvertTo-Json -Compress` in Windows PowerShell 5.1.
     const PS51: &str = r#"{"PSComputerName":"outlook.office365.com","RunspaceId":"5b1e2c3d-0000-1111-2222-333344445555","PSShowComputerName":false,"Organization":"school.onmicrosoft.com","MessageId":"<CAF1abc@mail.gmail.com>","Received":"\/Date(1709548920000)\/","SenderAddress":"stranger@gmail.com","RecipientAddress":"pupil.one@school.example","Subject":"meet me after school","Status":"Delivered","ToIP":null,"FromIP":"209.85.128.41","Size":5321,"MessageTraceId":"0e2f4c6a-1111-2222-3333-444455556666","StartDate":"\/Date(1709510400000)\/","EndDate":"\/Date(1709596800000)\/","Index":0}"#;
@@ -198,13 +177,6 @@ mod tests {
             let line = V2.replace("FilteredAsSpam", status);
             assert_eq!(parse_one(&mut M365TraceParser, &line).unwrap().action.as_str(), action, "{status}");
         }
-        let t = Utc.with_ymd_and_hms(2024, 3, 4, 10, 42, 0).unwrap();
-        assert_eq!(parse_time("/Date(1709548920000+0100)/"), Some(t));
-        assert_eq!(parse_time("/Date(-1000)/"), DateTime::from_timestamp_millis(-1000));
-        assert_eq!(parse_time("2024-03-04T11:42:00+01:00"), Some(t));
-        assert_eq!(parse_time("2024-03-04T10:42:00"), Some(t));
-        assert_eq!(parse_time("/Date(abc)/"), None);
-        assert_eq!(parse_time("4 March"), None);
     }
 
     #[test]

@@ -1,13 +1,8 @@
 //! One Windows event read out of whichever JSON shape carried it.
 
-use super::super::json_line::{Json, Members, NaiveFormats};
+use super::super::json_line::{powershell_time, Json, Members};
 use super::super::ParseError;
 use chrono::{DateTime, Utc};
-use std::sync::LazyLock;
-
-/// The times without a zone NXLog and others write.
-static NAIVE_TIMES: LazyLock<NaiveFormats> =
-    LazyLock::new(|| NaiveFormats::new(&["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]));
 
 /// The parts of a Windows event the parser uses.
 pub(super) struct Record<'a> {
@@ -123,28 +118,12 @@ fn time_of(value: &Json<'_>, name: &str) -> Result<DateTime<Utc>, ParseError> {
         None => Some(value),
     }
     .and_then(Json::as_str);
-    text.and_then(parse_time).ok_or_else(|| {
+    text.and_then(powershell_time).ok_or_else(|| {
         ParseError(format!(
             "windows {name} {} is not a time (expected RFC 3339, `YYYY-MM-DD HH:MM:SS` or `/Date(ms)/`)",
             shown(value)
         ))
     })
-}
-
-/// RFC 3339 with any zone; PowerShell 5's `/Date(1709548920123)/`
-/// (milliseconds since the epoch, an optional `+0100` suffix is only the
-/// writer's zone); or a time without a zone, taken as UTC (NXLog's default
-/// `2024-03-04 10:42:00`).
-pub(super) fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Some(inner) = text.strip_prefix("/Date(").and_then(|rest| rest.strip_suffix(")/")) {
-        let end = inner.char_indices().skip(1).find(|(_, c)| matches!(c, '+' | '-')).map_or(inner.len(), |(i, _)| i);
-        return DateTime::from_timestamp_millis(inner.get(..end)?.parse().ok()?);
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    NAIVE_TIMES.utc(text)
 }
 
 /// A value for an error message, written as JSON and cut to a readable length.
