@@ -83,18 +83,13 @@ impl RecordBatch {
         self.records.clear();
     }
 
-    /// The records from the `first`-th on, in the order they were pushed.
-    pub fn records_from(&self, first: usize) -> impl Iterator<Item = BatchRecord<'_>> + '_ {
-        self.records.iter().skip(first).map(|r| BatchRecord {
+    /// Every record, in the order they were pushed.
+    pub fn records(&self) -> impl Iterator<Item = BatchRecord<'_>> + '_ {
+        self.records.iter().map(|r| BatchRecord {
             topic: r.topic,
             key: &self.bytes[r.key.clone()],
             payload: &self.bytes[r.payload.clone()],
         })
-    }
-
-    /// Every record, in the order they were pushed.
-    pub fn records(&self) -> impl Iterator<Item = BatchRecord<'_>> + '_ {
-        self.records_from(0)
     }
 }
 
@@ -181,7 +176,7 @@ mod tests {
                 (Topic::DeadLetter, Vec::new(), b"dead".to_vec())
             ]
         );
-        assert_eq!(batch.records_from(1).count(), 1);
+        assert_eq!(batch.len(), 2);
         assert_eq!(batch.byte_len(), 2 + 7 + 4);
         batch.clear();
         assert!(batch.is_empty());
