@@ -64,7 +64,9 @@ pub fn processor_with_tenant(
     tenant: &str,
 ) -> Result<pipeline::LineProcessor, IngestError> {
     let format = match source.source_type {
-        SourceType::Syslog if !source.format.starts_with("syslog+") => format!("syslog+{}", source.format),
+        SourceType::Syslog if !source.format.starts_with(parse::SYSLOG_PREFIX) => {
+            format!("{}{}", parse::SYSLOG_PREFIX, source.format)
+        }
         _ => source.format.clone(),
     };
     let parser = parse::by_name(&format, &config.ingest).ok_or_else(|| IngestError::UnknownFormat {

@@ -159,10 +159,10 @@ impl Outbox {
         self.courier.parcels.send(Parcel { records, group }).await.map_err(|_| TransportError::Closed)
     }
 
-    /// Drops settled parcels from the front, moving the acknowledged offset.
+    /// Drops durable parcels from the front, moving the acknowledged offset.
     fn prune(&mut self) {
         while let Some((group, end)) = self.in_flight.front() {
-            if !group.is_settled() || group.failure().is_some() {
+            if !group.is_durable() {
                 break;
             }
             self.acked = *end;
@@ -174,7 +174,7 @@ impl Outbox {
     pub fn acked(&self) -> u64 {
         let mut acked = self.acked;
         for (group, end) in &self.in_flight {
-            if !group.is_settled() || group.failure().is_some() {
+            if !group.is_durable() {
                 return acked;
             }
             acked = *end;

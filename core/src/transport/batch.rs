@@ -136,6 +136,12 @@ impl DeliveryGroup {
         self.outstanding.load(Ordering::Acquire) == 0
     }
 
+    /// Whether every expected delivery has been reported and none failed:
+    /// every record of the group is durable.
+    pub fn is_durable(&self) -> bool {
+        self.is_settled() && self.failure().is_none()
+    }
+
     /// The first failed delivery's reason, if any.
     pub fn failure(&self) -> Option<&str> {
         self.failure.get().map(String::as_str)
