@@ -5,7 +5,12 @@
 #   1. `kcat -P` pushing the raw lines (the baseline: no parsing at all);
 #   2. `vigil ingest --once` reading, parsing, enriching and producing events,
 #      with Vigil's producer defaults (LZ4 compression);
-#   3. the same with `compression.type = none`, kcat's (librdkafka's) default.
+#   3. the same with `compression.type = none`, kcat's (librdkafka's) default;
+#   4. `kcat -P` pushing Vigil's own events for those lines (as `vigil parse`
+#      writes them), with LZ4 and without: the transport floor, what any
+#      producer of these records reaches with no reading or parsing at all.
+#      An event (ECS fields plus the original line as `message`) is about
+#      five times the raw line, so this floor sits well below kcat's raw push.
 #
 # Vigil's wall time includes librdkafka's idempotent-producer start: the
 # producer id is first asked for 500 ms after the client is created, and
@@ -74,16 +79,27 @@ TOML
 read -r lz4_wall lz4_rss < <(vigil_run "")
 read -r none_wall none_rss < <(vigil_run 'options = { "compression.type" = "none" }')
 
-python3 - "$lines" "$kcat_wall" "$kcat_rss" "$lz4_wall" "$lz4_rss" "$none_wall" "$none_rss" <<'PY'
+"$bin/vigil" parse --format squid < "$work/access.log" > "$work/events.ndjson" 2>/dev/null
+read -r floor_lz4_wall floor_lz4_rss < <(measure kcat -P -b "$bootstrap" -t raw -z lz4 -l "$work/events.ndjson")
+read -r floor_none_wall floor_none_rss < <(measure kcat -P -b "$bootstrap" -t raw -l "$work/events.ndjson")
+event_bytes=$(( $(stat -c %s "$work/events.ndjson") / lines ))
+line_bytes=$(( $(stat -c %s "$work/access.log") / lines ))
+
+python3 - "$lines" "$line_bytes" "$event_bytes" \
+  "kcat -P (raw lines)" "$kcat_wall" "$kcat_rss" \
+  "vigil ingest (lz4, default)" "$lz4_wall" "$lz4_rss" \
+  "vigil ingest (no compression)" "$none_wall" "$none_rss" \
+  "floor: kcat -P events (lz4)" "$floor_lz4_wall" "$floor_lz4_rss" \
+  "floor: kcat -P events (none)" "$floor_none_wall" "$floor_none_rss" <<'PY'
 import sys
-lines = int(sys.argv[1])
-runs = [("kcat -P (raw lines)", 2), ("vigil ingest (lz4, default)", 4), ("vigil ingest (no compression)", 6)]
-kcat_rate = lines / float(sys.argv[2])
-print(f"lines: {lines:,}")
-for name, at in runs:
-    wall, rss = float(sys.argv[at]), int(sys.argv[at + 1])
+lines, line_bytes, event_bytes = (int(a) for a in sys.argv[1:4])
+runs = [sys.argv[i:i + 3] for i in range(4, len(sys.argv), 3)]
+kcat_rate = lines / float(runs[0][1])
+print(f"lines: {lines:,} ({line_bytes} bytes each; {event_bytes} bytes per event)")
+for i, (name, wall, rss) in enumerate(runs):
+    wall, rss = float(wall), int(rss)
     rate = lines / wall
-    ratio = "" if at == 2 else f"  {rate / kcat_rate:.2f}x kcat"
+    ratio = f"  {rate / kcat_rate:.2f}x kcat" if i else ""
     print(f"{name:<31}{wall:6.2f} s {rate:>12,.0f} lines/s  peak RSS {rss / 1024:5.0f} MiB{ratio}")
 print("target >= 0.5x kcat, aim 0.8x")
 PY
