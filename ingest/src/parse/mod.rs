@@ -150,7 +150,7 @@ fn other_syslog_event(
     let product = vigil_core::Label::from(sys.program.to_string());
     let mut e = Event::new(sys.timestamp, kind, "other", vigil_core::Outcome::Unknown, product, format, line);
     set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
-    e.host_name = Some(sys.host.to_string());
+    e.host_name = sys.host.map(str::to_string);
     e
 }
 

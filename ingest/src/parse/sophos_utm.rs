@@ -48,12 +48,10 @@ fn header<'a>(line: &'a str, ctx: &LineContext<'_>) -> Result<syslog::SyslogLine
         .and_utc();
     let (host, rest) = rest.split_once(' ').ok_or_else(|| err("has no host name after the time"))?;
     let (tag, message) = rest.split_once(' ').unwrap_or((rest, ""));
-    let program = tag
-        .strip_suffix(':')
-        .map(|tag| tag.split_once('[').map_or(tag, |(program, _pid)| program))
+    let program = syslog::tag_program(tag)
         .filter(|p| !p.is_empty() && !host.is_empty())
         .ok_or_else(|| err("has no `program[pid]:` tag after the host name"))?;
-    Ok(syslog::SyslogLine { timestamp, host, program, message })
+    Ok(syslog::SyslogLine { timestamp, host: Some(host), program, message })
 }
 
 /// `pass`, `block`, `warn`, or the warned-and-proceeded notice.
@@ -97,7 +95,7 @@ impl Parser for SophosUtmParser {
         let mut e = Event::new(sys.timestamp, EventKind::Proxy, action, outcome, "sophos-utm", "sophos-utm", line);
         super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
         let text = |key: &str| kv.non_empty(key).map(str::to_string);
-        e.host_name = Some(sys.host.to_string());
+        e.host_name = sys.host.map(str::to_string);
         e.reason = match (kv.non_empty("name").or(kv.non_empty("message")), kv.non_empty("reason")) {
             (Some(name), Some(why)) => Some(format!("{name} ({why})")),
             (Some(name), None) => Some(name.to_string()),

@@ -48,7 +48,7 @@ impl Parser for SshdParser {
         e.user_name = (!attempt.user.is_empty()).then(|| attempt.user.to_string());
         e.source_ip = attempt.ip.map(str::to_string);
         e.source_port = attempt.port;
-        e.host_name = Some(sys.host.to_string());
+        e.host_name = sys.host.map(str::to_string);
         out.push(e);
         Ok(LineUse::Event)
     }

@@ -6,6 +6,12 @@
 //! - high-precision (rsyslog `RSYSLOG_FileFormat`):
 //!   `2026-03-04T10:42:00.123456+00:00 host prog[123]: message`.
 //!
+//! Either may lack the host (`Mar  4 10:42:00 prog[123]: message`): RFC 3164
+//! §4.3.3 lets a device send no HOSTNAME, and messages logged to the local
+//! socket have none. The word after the timestamp is taken for the tag, not
+//! a host, when it is shaped like one: a program name (letters, digits, `-`,
+//! `_`, `.`, `/`), an optional `[pid]`, then `:`. No host name has that shape.
+//!
 //! Traditional timestamps carry neither a year nor a zone. They are read as
 //! UTC (set servers writing such logs to UTC, or switch them to the
 //! high-precision format), and the year is the latest one that puts the time
@@ -21,8 +27,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, 
 pub struct SyslogLine<'a> {
     /// When the line was logged, in UTC.
     pub timestamp: DateTime<Utc>,
-    /// The host that logged it.
-    pub host: &'a str,
+    /// The host that logged it, unless the header names none.
+    pub host: Option<&'a str>,
     /// The program tag without the pid: `sshd`, `postfix/smtpd`.
     pub program: &'a str,
     /// The text after `prog[pid]: `, with its spacing untouched.
@@ -47,17 +53,27 @@ pub enum SyslogError {
 /// year of traditional timestamps (see the module documentation).
 pub fn parse(line: &str, now: DateTime<Utc>) -> Result<SyslogLine<'_>, SyslogError> {
     let (timestamp, rest) = timestamp(line, now).ok_or(SyslogError::Timestamp)?;
-    let (host, rest) = token(rest).ok_or(SyslogError::Host)?;
-    let (tag, message) = match rest.split_once(' ') {
-        Some((tag, message)) => (tag, message),
-        None => (rest, ""),
+    let (first, after_first) = token(rest).ok_or(SyslogError::Host)?;
+    let (host, tag, message) = match tag_program(first).filter(|p| is_program_name(p)) {
+        Some(_) => (None, first, after_first),
+        None => {
+            let (tag, message) = after_first.split_once(' ').unwrap_or((after_first, ""));
+            (Some(first), tag, message)
+        }
     };
-    let program = tag
-        .strip_suffix(':')
-        .map(|tag| tag.split_once('[').map_or(tag, |(program, _pid)| program))
-        .filter(|program| !program.is_empty())
-        .ok_or(SyslogError::Tag)?;
+    let program = tag_program(tag).filter(|program| !program.is_empty()).ok_or(SyslogError::Tag)?;
     Ok(SyslogLine { timestamp, host, program, message })
+}
+
+/// The program of a `program[pid]:` or `program:` tag.
+pub(super) fn tag_program(tag: &str) -> Option<&str> {
+    tag.strip_suffix(':').map(|tag| tag.split_once('[').map_or(tag, |(program, _pid)| program))
+}
+
+/// Whether `name` looks like a program name (and so cannot be a host name
+/// followed by `:`): one or more letters, digits, `-`, `_`, `.` or `/`.
+fn is_program_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
 }
 
 /// The next space-delimited token after any leading spaces, and the text
@@ -112,7 +128,7 @@ mod tests {
     fn reads_traditional_header_and_keeps_message_spacing() {
         let l = parse("Mar  4 10:42:00 gate sshd[123]: Invalid user  from 10.0.0.1", at(2026, 3, 4, 12, 0, 0)).unwrap();
         assert_eq!(l.timestamp, at(2026, 3, 4, 10, 42, 0));
-        assert_eq!(l.host, "gate");
+        assert_eq!(l.host, Some("gate"));
         assert_eq!(l.program, "sshd");
         assert_eq!(l.message, "Invalid user  from 10.0.0.1");
     }
@@ -132,6 +148,20 @@ mod tests {
         let l = parse("2026-03-04T10:42:00.5 mx sshd[9]: x", at(2020, 1, 1, 0, 0, 0)).unwrap();
         assert_eq!(l.timestamp, at(2026, 3, 4, 10, 42, 0) + Duration::milliseconds(500));
         assert_eq!(parse("2026-03-04T10:42 mx sshd[9]: x", at(2020, 1, 1, 0, 0, 0)), Err(SyslogError::Timestamp));
+    }
+
+    #[test]
+    fn a_header_without_a_host_has_the_tag_after_the_timestamp() {
+        let now = at(2026, 3, 4, 12, 0, 0);
+        let l = parse("Mar  4 10:42:00 sshd[123]: Accepted password for x", now).unwrap();
+        assert_eq!((l.host, l.program, l.message), (None, "sshd", "Accepted password for x"));
+        let l = parse("2026-03-04T10:42:00Z postfix/smtpd: connect from a[10.0.0.1]", now).unwrap();
+        assert_eq!((l.host, l.program, l.message), (None, "postfix/smtpd", "connect from a[10.0.0.1]"));
+        // A host is never taken for a tag: IPv6 addresses hold `:` inside.
+        let l = parse("Mar  4 10:42:00 fe80::1 sshd[1]: x", now).unwrap();
+        assert_eq!((l.host, l.program), (Some("fe80::1"), "sshd"));
+        let l = parse("Mar  4 10:42:00 ::1: sshd[1]: x", now).unwrap();
+        assert_eq!((l.host, l.program), (Some("::1:"), "sshd"));
     }
 
     #[test]

@@ -185,7 +185,7 @@ impl Parser for SyslogRouter {
                 LineUse::Event
             }
         };
-        adopt_line(out.get_mut(before..).unwrap_or_default(), &native, line, Some(sys.host), ctx);
+        adopt_line(out.get_mut(before..).unwrap_or_default(), &native, line, sys.host, ctx);
         Ok(line_use)
     }
 

@@ -14,10 +14,13 @@
 //! The inner parser gets MSG, except for formats that read the syslog header
 //! themselves ([`HEADER_FORMATS`]: sshd, Postfix, Exim, DHCP, RADIUS, Sophos
 //! UTM, FortiGate, and the `syslog` router that hands lines to them). Those
-//! get the line
-//! without `<PRI>`, an RFC 5424 header rewritten as
+//! get the line without `<PRI>`, an RFC 5424 header rewritten as
 //! `TIMESTAMP HOST APP[PROCID]: MSG` (a `-` timestamp becomes the reading
-//! time), so the header is read once, by the parser that knows it.
+//! time, a `-` host is left out), so the header is read once, by the parser
+//! that knows it. What follows `<PRI>` is not required to be an RFC 3164
+//! header for them: a FortiGate sends `<189>date=… time=… devname=…`, a
+//! Sophos UTM `<30>2024:03:04-10:42:00 utm1 httpproxy[6267]: …`, and their
+//! parsers read those.
 //!
 //! The events the inner parser makes for the line get the whole original
 //! line as `message` and an id derived from it, and the header's host as
@@ -58,12 +61,15 @@ impl Parser for SyslogUnwrap {
     }
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
-        let header = Header::read(line, ctx.now)?;
-        let inner_line =
-            if self.keeps_header { header.with_traditional_header(ctx.now) } else { Cow::Borrowed(header.msg) };
+        let (inner_line, host) = if self.keeps_header {
+            (native_line(line, ctx.now)?, None)
+        } else {
+            let header = Header::read(line, ctx.now)?;
+            (Cow::Borrowed(header.msg), header.host)
+        };
         let before = out.len();
         let line_use = self.inner.parse(&inner_line, ctx, out)?;
-        adopt_line(out.get_mut(before..).unwrap_or_default(), &inner_line, line, header.host, ctx);
+        adopt_line(out.get_mut(before..).unwrap_or_default(), &inner_line, line, host, ctx);
         Ok(line_use)
     }
 
@@ -144,7 +150,7 @@ impl<'a> Header<'a> {
             return read_rfc5424(after_pri, rest);
         }
         let sys = syslog::parse(after_pri, now).map_err(|e| ParseError(format!("not a syslog line: {e}")))?;
-        Ok(Header { after_pri, rfc5424: None, host: Some(sys.host), msg: sys.message })
+        Ok(Header { after_pri, rfc5424: None, host: sys.host, msg: sys.message })
     }
 
     /// The line as a parser of a syslog-native format reads it.
@@ -154,12 +160,12 @@ impl<'a> Header<'a> {
             "-" => Cow::Owned(now.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
             t => Cow::Borrowed(t),
         };
-        let host = self.host.unwrap_or("-");
+        let host = self.host.map_or(String::new(), |host| format!("{host} "));
         let tag = match h.proc_id {
             "-" => h.app_name.to_string(),
             pid => format!("{}[{pid}]", h.app_name),
         };
-        Cow::Owned(format!("{timestamp} {host} {tag}: {}", self.msg))
+        Cow::Owned(format!("{timestamp} {host}{tag}: {}", self.msg))
     }
 }
 
@@ -321,6 +327,39 @@ mod tests {
         // A nil RFC 5424 timestamp becomes the reading time.
         let line = "<38>1 - gate sshd - - - Invalid user bob from 10.0.0.9 port 5";
         assert_eq!(parse_one(&mut p, line).unwrap().timestamp, ctx().now);
+    }
+
+    #[test]
+    fn rfc3164_headers_without_a_host() {
+        let line = format!("<166>Mar  4 10:42:00 squid[2314]: {SQUID}");
+        assert_wraps(&parse_one(&mut squid(), &line).unwrap(), &line, None);
+        let mut p = SyslogUnwrap::new(by_name("sshd", &IngestConfig::default()).unwrap());
+        let line = "<38>Mar  4 10:42:00 sshd[812]: Invalid user bob from 10.0.0.9 port 5";
+        let e = parse_one(&mut p, line).unwrap();
+        assert_eq!((e.action.as_ref(), e.host_name.as_deref()), ("invalid-user", None));
+        // A nil RFC 5424 host is left out, not taken for a host called `-`.
+        let line = "<38>1 2026-03-04T10:42:00Z - sshd 812 - - Invalid user bob from 10.0.0.9 port 5";
+        let e = parse_one(&mut p, line).unwrap();
+        assert_eq!((e.action.as_ref(), e.host_name.as_deref()), ("invalid-user", None));
+    }
+
+    #[test]
+    fn devices_own_headers_after_pri_reach_their_parsers() {
+        let ingest = IngestConfig::default();
+        let mut fortigate = SyslogUnwrap::new(by_name("fortigate", &ingest).unwrap());
+        let line = "<189>date=2026-03-04 time=10:42:00 devname=\"FGT60F\" devid=\"FGT60FTK0000\" logid=\"0316013056\" \
+                    type=\"utm\" subtype=\"webfilter\" eventtype=\"ftgd_blk\" level=\"warning\" srcip=10.1.2.3 \
+                    hostname=\"bad.example\" action=\"blocked\" url=\"/\" catdesc=\"Malicious Websites\"";
+        let e = parse_one(&mut fortigate, line).unwrap();
+        assert_eq!((e.action.as_ref(), e.message.as_str()), ("blocked", line));
+        assert_eq!(e.timestamp, Utc.with_ymd_and_hms(2026, 3, 4, 10, 42, 0).unwrap());
+        let mut sophos = SyslogUnwrap::new(by_name("sophos-utm", &ingest).unwrap());
+        let line = "<30>2026:03:04-10:42:00 utm1 httpproxy[6267]: id=\"0060\" severity=\"info\" sys=\"SecureWeb\" \
+                    sub=\"http\" name=\"web request blocked\" action=\"block\" method=\"GET\" srcip=\"10.1.2.3\" \
+                    statuscode=\"403\" url=\"http://bad.example/\" categoryname=\"Weapons\"";
+        let e = parse_one(&mut sophos, line).unwrap();
+        assert_eq!((e.action.as_ref(), e.host_name.as_deref()), ("blocked", Some("utm1")));
+        assert_eq!(e.message, line);
     }
 
     #[test]

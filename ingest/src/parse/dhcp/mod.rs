@@ -61,7 +61,7 @@ impl Parser for DhcpParser {
         };
         let mut e = Event::new(sys.timestamp, EventKind::Network, action, outcome, product, "dhcp", line);
         super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
-        e.host_name = Some(sys.host.to_string());
+        e.host_name = sys.host.map(str::to_string);
         if let Some(m) = message {
             e.reason = Some(match m.note {
                 Some(note) => format!("{}; {note}", m.kind),

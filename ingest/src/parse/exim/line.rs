@@ -32,7 +32,7 @@ pub fn split(line: &str, now: DateTime<Utc>) -> Result<EximLine<'_>, ParseError>
                 return Err(ParseError(format!("not an Exim line: the syslog program is {:?}", sys.program)));
             }
             let (time, rest) = stamp(sys.message).unwrap_or((sys.timestamp, sys.message));
-            (time, Some(sys.host), rest)
+            (time, sys.host, rest)
         }
     };
     let (id, body) = match rest.split_once(' ') {

@@ -11,7 +11,7 @@ use vigil_core::{Event, EventKind, Outcome};
 #[derive(Debug)]
 pub struct Mail {
     origin: Origin,
-    host: String,
+    host: Option<String>,
     queue_id: String,
     evidence: Evidence,
     client_ip: Option<String>,
@@ -40,11 +40,11 @@ struct Recipient {
 }
 
 impl Mail {
-    /// A mail first seen on `line`, logged by `host` at `time`.
-    pub fn new(queue_id: &str, time: DateTime<Utc>, host: &str, line: &str, ctx: &LineContext<'_>) -> Self {
+    /// A mail first seen on `line`, logged by `host` (if named) at `time`.
+    pub fn new(queue_id: &str, time: DateTime<Utc>, host: Option<&str>, line: &str, ctx: &LineContext<'_>) -> Self {
         Mail {
             origin: Origin::new(time, line, ctx),
-            host: host.to_string(),
+            host: host.map(str::to_string),
             queue_id: queue_id.to_string(),
             evidence: Evidence::default(),
             client_ip: None,
@@ -137,7 +137,7 @@ impl Pending for Mail {
         self.origin.stamp(&mut e);
         e.reason = reason;
         e.email_relay = relay;
-        e.host_name = Some(self.host);
+        e.host_name = self.host;
         e.source_ip = self.client_ip;
         e.user_name = self.sasl_user;
         e.email_from = self.from;

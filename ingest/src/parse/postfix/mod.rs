@@ -124,7 +124,7 @@ fn reject_event(
     e.email_from = r.from.map(str::to_string);
     e.email_to = r.to.map(str::to_string).into_iter().collect();
     e.email_queue_id = queue_id.map(str::to_string);
-    e.host_name = Some(sys.host.to_string());
+    e.host_name = sys.host.map(str::to_string);
     e
 }
 

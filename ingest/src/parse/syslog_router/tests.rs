@@ -136,6 +136,16 @@ fn pri_and_rfc5424_lines_are_routed_with_the_whole_line_as_message() {
     let line = "<78>1 2026-03-04T10:43:00.25Z gate CRON 9 - - (root) CMD (run-parts /etc/cron.hourly)";
     let e = parse_one(&mut router(), line).unwrap();
     assert_eq!((e.observer_product.as_str(), e.host_name.as_deref(), e.message.as_str()), ("CRON", Some("gate"), line));
+    // Devices and local sockets may send no host: the tag follows the time.
+    for line in [
+        "<38>Mar  4 10:42:00 sshd[812]: Failed password for alice from 10.0.0.9 port 5 ssh2",
+        "<38>1 2026-03-04T10:42:00Z - sshd 812 - - Failed password for alice from 10.0.0.9 port 5 ssh2",
+    ] {
+        let e = parse_one(&mut router(), line).unwrap();
+        assert_eq!((e.action.as_str(), e.host_name.as_deref(), e.message.as_str()), ("login-failed", None, line));
+    }
+    let e = parse_one(&mut router(), "<78>Mar  4 10:43:00 CRON[9]: (root) CMD (run-parts /etc/cron.hourly)").unwrap();
+    assert_eq!((e.observer_product.as_str(), e.host_name.as_deref()), ("CRON", None));
     // RADIUS names no host for its `other` lines: the header's is kept.
     let e = parse_one(&mut router(), "<38>Mar  4 10:42:00 radius1 radiusd[812]: Ready to process requests").unwrap();
     assert_eq!((e.log_format.as_str(), e.host_name.as_deref()), ("radius", Some("radius1")));
