@@ -15,13 +15,11 @@
 //! binding event's own timestamp, so once learnt a binding serves proxy lines
 //! of any later time, however late they are read; but a proxy line processed
 //! before the lease or login line that covers it is not attributed. So file
-//! sources whose format [`teaches_leases`] are read first: the others wait
-//! until those have read everything there is (a backfill, `--once`, or a
-//! first run from the files' beginning; see
-//! [`crate::source::CatchUpGate`]). Known limit: live, a proxy line read
-//! before a lease line logged at the same moment by another source is not
-//! attributed; sources with format `auto` are not known to teach and are
-//! read with the proxies.
+//! sources whose format [`teaches_leases`] are read ahead of the others: at
+//! start until they have read everything there is, and live before each
+//! pass of the others (see [`crate::source::CatchUpGate`]). Known limit:
+//! sources with format `auto` are not known to teach and are read with the
+//! proxies, and network syslog sources take no part.
 
 pub mod directory;
 pub mod lease_store;

@@ -111,10 +111,11 @@ pub struct FileSource {
     pub forget_after_days: u32,
     /// While following, a gzip file is read only once unchanged this long.
     pub gzip_settle: Duration,
-    /// The gate this source reports to the first time it has read
-    /// everything there is (see [`CatchUpGate`]); it takes one token.
+    /// The gate this lease source reports each pass that read everything
+    /// there was to (see [`CatchUpGate`]); it takes one token.
     pub reports_to: Option<Arc<CatchUpGate>>,
-    /// The gate this source waits at before reading anything.
+    /// The gate this source waits at before reading anything, and before
+    /// each pass.
     pub waits_for: Option<Arc<CatchUpGate>>,
 }
 
@@ -269,6 +270,15 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
+/// Completes when a waiting source asks this lease source (the holder of
+/// `token`) for a pass; never for other sources.
+async fn wanted(token: Option<&CaughtUp>) {
+    match token {
+        Some(token) => token.wanted().await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Whether two files' first bytes agree as far as both go.
 fn same_start(a: &[u8], b: &[u8]) -> bool {
     let n = a.len().min(b.len());
@@ -301,7 +311,7 @@ struct Follower<'a> {
     room_short: bool,
     last_save: Instant,
     buf: Vec<u8>,
-    /// Given up the first time every file has been read to its end.
+    /// This lease source's token: told of every pass that read everything.
     caught_up: Option<CaughtUp>,
 }
 
@@ -330,12 +340,16 @@ impl Follower<'_> {
                 // and refilled must not be read from its stale offset.
                 self.check_ended().await?;
             }
+            let pass_start = tokio::time::Instant::now();
+            if let Some(gate) = &self.cfg.waits_for {
+                gate.caught_up_to(pass_start).await;
+            }
             let progressed = self.pump_all(shutdown).await?;
-            // Every line there is has been read (and enriched) once nothing
-            // more came, or every file is at its end.
+            // Every line written before the pass began has been read (and
+            // enriched) once nothing more came, or every file is at its end.
             let read_all = !progressed || self.readers.iter().all(|r| r.at_end);
-            if let Some(caught_up) = self.caught_up.take_if(|_| read_all && !need_scan) {
-                caught_up.reached();
+            if let Some(caught_up) = self.caught_up.as_ref().filter(|_| read_all && !need_scan) {
+                caught_up.reached(pass_start);
             }
             if draining && self.readers.iter().all(|r| r.at_end) {
                 for r in std::mem::take(&mut self.readers) {
@@ -346,6 +360,7 @@ impl Follower<'_> {
             if !progressed && !draining {
                 tokio::select! {
                     _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                    () = wanted(self.caught_up.as_ref()) => {}
                     _ = shutdown.changed() => {}
                 }
             }
