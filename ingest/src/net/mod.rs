@@ -4,8 +4,9 @@
 //! Every sender gets its own parser, since parsers may correlate lines
 //! (Postfix) and one sender's lines must not meet another's: a UDP sender is
 //! its address, a TCP sender its connection. At most `max_senders` are kept
-//! (UDP: the sender heard longest ago is flushed and forgotten; TCP: further
-//! connections wait to be accepted). A sender's tenant comes from the
+//! (UDP: the sender heard longest ago is flushed and forgotten; TCP: the
+//! connection idle longest is closed for a new one once it has been idle long
+//! enough, else the new one waits; see [`tcp`]). A sender's tenant comes from the
 //! source's `senders` table (see [`senders::SenderMap`]).
 //!
 //! Messages are parsed with the source's format wrapped in
@@ -16,6 +17,7 @@
 //! sources (they have no end to read to).
 
 pub mod framing;
+mod idle;
 mod outlet;
 pub mod senders;
 mod tcp;

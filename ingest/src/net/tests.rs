@@ -8,7 +8,8 @@ use rustls::pki_types::pem::PemObject;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use vigil_core::shutdown::{self, Phase, ShutdownTrigger};
 use vigil_core::transport::embedded::EmbeddedTransport;
@@ -168,6 +169,81 @@ async fn tcp_octet_counting_with_split_frames_and_newlines_inside_a_frame() {
     assert_eq!(events[1].host_name.as_deref(), Some("b"));
     drop(client);
     assert_eq!(h.stop().await, SourceSummary { lines: 2, events: 2, dead_letters: 0 });
+}
+
+/// Whether the server closed `client` (its read ends, cleanly or reset).
+async fn closed_by_server(client: &mut TcpStream) -> bool {
+    let mut buf = [0u8; 16];
+    matches!(tokio::time::timeout(PATIENCE, client.read(&mut buf)).await, Ok(Ok(0) | Err(_)))
+}
+
+async fn send(client: &mut TcpStream, text: &str) {
+    client.write_all(text.as_bytes()).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_full_tcp_source_closes_the_connection_idle_longest_for_a_new_one_losing_nothing() {
+    let mut h = Harness::start("protocol = \"tcp\"\nmax_senders = 2\n").await;
+    let mut a = TcpStream::connect(h.addr).await.unwrap();
+    send(&mut a, &format!("{}\n{}", rfc3164("a1"), rfc3164("a2"))).await;
+    assert_eq!(messages(&h.events(1).await), [rfc3164("a1")], "a2 is unterminated, so held");
+    let mut b = TcpStream::connect(h.addr).await.unwrap();
+    send(&mut b, &format!("{}\n", rfc3164("b1"))).await;
+    assert_eq!(messages(&h.events(1).await), [rfc3164("b1")]);
+
+    let mut c = TcpStream::connect(h.addr).await.unwrap();
+    send(&mut c, &format!("{}\n", rfc3164("c1"))).await;
+    let events = h.events(2).await;
+    assert_eq!(messages(&events), sorted(vec![rfc3164("a2"), rfc3164("c1")]), "a's last message went out as a closed");
+    assert!(closed_by_server(&mut a).await, "a, idle longest, was closed");
+    send(&mut b, &format!("{}\n", rfc3164("b2"))).await;
+    send(&mut c, &format!("{}\n", rfc3164("c2"))).await;
+    assert_eq!(messages(&h.events(2).await), sorted(vec![rfc3164("b2"), rfc3164("c2")]), "b and c are served");
+    drop((b, c));
+    assert_eq!(h.stop().await, SourceSummary { lines: 6, events: 6, dead_letters: 0 });
+}
+
+#[tokio::test]
+async fn active_tcp_senders_are_not_closed_and_a_new_connection_waits_until_one_is_idle_enough() {
+    let mut h = Harness::start("protocol = \"tcp\"\nmax_senders = 2\n").await;
+    let pause = tcp::EVICT_AFTER_IDLE / 8;
+    let (mut a, mut b) = (TcpStream::connect(h.addr).await.unwrap(), TcpStream::connect(h.addr).await.unwrap());
+    let mut c = TcpStream::connect(h.addr).await.unwrap();
+    send(&mut c, &format!("{}\n", rfc3164("c1"))).await;
+    let mut sent = 0;
+    for round in 0..12 {
+        send(&mut a, &format!("{}\n", rfc3164(&format!("a{round}")))).await;
+        send(&mut b, &format!("{}\n", rfc3164(&format!("b{round}")))).await;
+        sent += 2;
+        let events = h.events(2).await;
+        let expected = sorted(vec![rfc3164(&format!("a{round}")), rfc3164(&format!("b{round}"))]);
+        assert_eq!(messages(&events), expected, "c waits while a and b send");
+        tokio::time::sleep(pause).await;
+    }
+
+    // b goes quiet; a goes on, so b is the one closed for c.
+    let mut seen = Vec::new();
+    let mut round = 12;
+    while !seen.contains(&rfc3164("c1")) {
+        assert!(round < 1000, "c was never served");
+        send(&mut a, &format!("{}\n", rfc3164(&format!("a{round}")))).await;
+        sent += 1;
+        round += 1;
+        seen.extend(h.events(1).await.into_iter().map(|e| e.message));
+        tokio::time::sleep(pause).await;
+    }
+    sent += 1;
+    seen.extend(h.events(sent - 24 - seen.len()).await.into_iter().map(|e| e.message));
+    let mut expected: Vec<String> = (12..round).map(|r| rfc3164(&format!("a{r}"))).collect();
+    expected.push(rfc3164("c1"));
+    assert_eq!(sorted(seen), sorted(expected));
+    assert!(closed_by_server(&mut b).await, "b, quiet, was closed");
+    send(&mut a, &format!("{}\n", rfc3164("a-last"))).await;
+    send(&mut c, &format!("{}\n", rfc3164("c2"))).await;
+    assert_eq!(messages(&h.events(2).await), sorted(vec![rfc3164("a-last"), rfc3164("c2")]), "a was never closed");
+    drop((a, c));
+    let summary = h.stop().await;
+    assert_eq!(summary.events, sent as u64 + 2);
 }
 
 #[tokio::test]
