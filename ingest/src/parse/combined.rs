@@ -15,6 +15,17 @@
 //!
 //! Rules chosen:
 //! - `-` is absent in any field; `%b` of `-` means no body.
+//! - The three words before the time are `%h %l %u`. Words before them are a
+//!   prefix: Apache's `vhost_combined` / `vhost_common` (`%v:%p %h …`,
+//!   <https://httpd.apache.org/docs/2.4/logs.html#virtualhost>) or an nginx
+//!   `$host` — its first word, without the port, is the `url.domain` of a
+//!   web request whose target is a path. A `%h` that is a comma-separated
+//!   list (`%{X-Forwarded-For}i` logged in its place) is read as the original
+//!   client: the list's first entry. `%h` that is not an address (`HostnameLookups
+//!   On`) is `device.name`; `addr:port` gives its address.
+//! - Bare numbers between the size and the referrer (a custom format's `%D`
+//!   or `%O`) are skipped, and anything unquoted after the size ends the
+//!   line's known fields (the common format with more appended).
 //! - Quoted fields may hold `\"` (Apache's escape; nginx writes `\x22`);
 //!   `\"` and `\\` are unescaped, other escapes (`\xhh`) kept as logged. A
 //!   request line with a bare quote (old Apache) is still read: its closing
@@ -25,8 +36,9 @@
 //!   result says `DENIED` or, without one, when the status is 403 or 407.
 //!   Any other request is the site's own access log: a `web` event, action
 //!   `allowed`, outcome `failure` when the status is 400 or more.
-//! - A request line that is not `METHOD target [HTTP/x.y]` (a TLS handshake
-//!   sent to port 80, `-`) has no method; its text is the `event.reason`.
+//! - A request line that is not `METHOD target [HTTP/x.y]` with an upper-case
+//!   method (a TLS handshake sent to port 80, `-`, nginx's `- - HTTP/1.0`) has
+//!   no method; its text is the `event.reason`.
 //! - `observer.product` is `squid` when the Squid result is present, else
 //!   `httpd` (the log does not say whether Apache or nginx wrote it).
 
@@ -59,6 +71,19 @@ impl<'a> Cursor<'a> {
         let end = s.find(' ').unwrap_or(s.len());
         self.rest = &s[end..];
         Some(&s[..end])
+    }
+
+    /// Skips bare numbers (`%D`, `%O` of a custom format) before the
+    /// referrer.
+    fn skip_numbers(&mut self) {
+        loop {
+            let s = self.rest.trim_start_matches(' ');
+            let end = s.find(' ').unwrap_or(s.len());
+            if end == 0 || !s.as_bytes()[..end].iter().all(u8::is_ascii_digit) {
+                return;
+            }
+            self.rest = &s[end..];
+        }
     }
 
     /// `[...]` after any spaces.
@@ -104,6 +129,65 @@ fn status_follows(rest: &str) -> bool {
     after.len() >= 3 && after.as_bytes()[..3].iter().all(u8::is_ascii_digit) && field_ends(&after[3..])
 }
 
+/// The words before the time: `[%v[:%p] …] %h %l %u`.
+struct Head<'a> {
+    /// The virtual host (`%v`, without `:%p`) when a prefix word is logged.
+    vhost: Option<&'a str>,
+    /// `%h`, or an `X-Forwarded-For` list (`10.0.0.2, 10.0.0.1`) in its place.
+    host: &'a str,
+    user: &'a str,
+}
+
+impl<'a> Head<'a> {
+    fn read(head: &'a str) -> Result<Self, ParseError> {
+        let mut words: Vec<(usize, &str)> = Vec::with_capacity(4);
+        let mut at = 0;
+        for word in head.split(' ') {
+            if !word.is_empty() {
+                words.push((at, word));
+            }
+            at += word.len() + 1;
+        }
+        let n = words.len();
+        if n < 3 {
+            return Err(err("has fewer than the host, ident and user fields before the time"));
+        }
+        let (last_at, last) = words[n - 3];
+        let mut first = n - 3;
+        while first > 0 && words[first - 1].1.ends_with(',') {
+            first -= 1;
+        }
+        let host = &head[words[first].0..last_at + last.len()];
+        let vhost = (first > 0).then(|| {
+            let word = words[0].1;
+            ascii::rsplit_once(word, b':')
+                .filter(|(name, port)| !name.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()))
+                .map_or(word, |(name, _)| name)
+        });
+        Ok(Head { vhost, host, user: words[n - 1].1 })
+    }
+}
+
+/// Who made the request, from `%h`.
+enum Client<'a> {
+    Ip(std::net::IpAddr),
+    Name(&'a str),
+    Absent,
+}
+
+/// An address (`10.1.2.3`, `::1`, `127.0.0.1:80`), a host name, or for an
+/// `X-Forwarded-For` list the first entry: the original client.
+fn client(host: &str) -> Client<'_> {
+    let first = host.trim_matches('"').split(',').next().unwrap_or("").trim();
+    if let Ok(ip) = first.parse() {
+        Client::Ip(ip)
+    } else if let Ok(socket) = first.parse::<std::net::SocketAddr>() {
+        Client::Ip(socket.ip())
+    } else {
+        present(first).map_or(Client::Absent, Client::Name)
+    }
+}
+
 /// `METHOD target [HTTP/x.y]`, or `None` for anything else.
 fn request_parts(request: &str) -> Option<(&str, &str)> {
     let (method, rest) = request.split_once(' ')?;
@@ -111,7 +195,8 @@ fn request_parts(request: &str) -> Option<(&str, &str)> {
         Some((target, protocol)) if protocol.starts_with("HTTP/") => target,
         _ => rest,
     };
-    let method_ok = !method.is_empty() && method.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_');
+    let method_ok = method.starts_with(|c: char| c.is_ascii_uppercase())
+        && method.bytes().all(|b| b.is_ascii_uppercase() || b == b'-' || b == b'_');
     (method_ok && !target.is_empty() && !target.contains(' ')).then_some((method, target))
 }
 
@@ -129,10 +214,12 @@ impl Parser for CombinedParser {
     }
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
-        let mut c = Cursor { rest: line };
-        let host = c.word().ok_or_else(|| err("is empty"))?;
-        let _ident = c.word().ok_or_else(|| err("ends before the ident field"))?;
-        let user = c.word().ok_or_else(|| err("ends before the user field"))?;
+        if line.trim_start_matches(' ').is_empty() {
+            return Err(err("is empty"));
+        }
+        let time_at = line.find(" [").ok_or_else(|| err("has no `[day/Mon/year:hh:mm:ss zone]` time"))?;
+        let head = Head::read(&line[..time_at])?;
+        let mut c = Cursor { rest: &line[time_at..] };
         let time = c.bracketed().ok_or_else(|| err("has no `[day/Mon/year:hh:mm:ss zone]` time"))?;
         let timestamp = DateTime::parse_from_str(time, "%d/%b/%Y:%H:%M:%S %z")
             .map_err(|_| err("time is not `day/Mon/year:hh:mm:ss +zone`"))?
@@ -143,10 +230,11 @@ impl Parser for CombinedParser {
         let bytes_text = c.word().ok_or_else(|| err("ends before the size"))?;
         let bytes: Option<u64> =
             present(bytes_text).map(|b| b.parse().map_err(|_| err("size is not a number"))).transpose()?;
-        let referrer = if c.rest.trim_start_matches(' ').is_empty() {
-            None
-        } else {
+        c.skip_numbers();
+        let referrer = if c.rest.trim_start_matches(' ').starts_with('"') {
             Some(c.quoted(field_ends).ok_or_else(|| err("referrer is not a closed quoted field"))?)
+        } else {
+            None
         };
         let agent = match referrer {
             Some(_) => Some(c.quoted(field_ends).ok_or_else(|| err("user agent is not a closed quoted field"))?),
@@ -173,12 +261,12 @@ impl Parser for CombinedParser {
 
         let mut e = Event::new(timestamp, kind, action, outcome, product, "combined", line);
         super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
-        if host.parse::<std::net::IpAddr>().is_ok() {
-            e.source_ip = Some(host.to_string());
-        } else if let Some(name) = present(host) {
-            e.device_name = Some(name.to_string());
+        match client(head.host) {
+            Client::Ip(ip) => e.source_ip = Some(ip.to_string()),
+            Client::Name(name) => e.device_name = Some(name.to_string()),
+            Client::Absent => {}
         }
-        e.user_name = present(user).filter(|u| *u != "\"\"").map(str::to_string);
+        e.user_name = present(head.user).filter(|u| *u != "\"\"").map(str::to_string);
         e.http_status = Some(status);
         e.http_bytes = bytes;
         e.http_referrer = referrer.as_deref().and_then(present).map(str::to_string);
@@ -187,6 +275,9 @@ impl Parser for CombinedParser {
             Some((method, target)) => {
                 e.http_method = Some(method.to_string());
                 set_url(&mut e, target);
+                if let (None, Some(vhost)) = (&e.url_domain, head.vhost.and_then(present)) {
+                    e.url_domain = Some(vhost.to_ascii_lowercase());
+                }
                 e.reason = squid_result.map(str::to_string);
             }
             None => e.reason = present(&request).map(str::to_string),
@@ -290,6 +381,69 @@ mod tests {
     }
 
     #[test]
+    fn virtual_host_and_forwarded_for_prefixes() {
+        // Apache's `vhost_combined`: `%v:%p %h %l %u %t …`.
+        let e = one(
+            r#"www.school.example:443 192.0.2.2 - jbloggs [26/Dec/2016:16:22:14 +0000] "GET /hello?q=vape HTTP/1.1" 404 499 "-" "Mozilla/5.0""#,
+        );
+        assert_eq!((e.source_ip.as_deref(), e.user_name.as_deref()), (Some("192.0.2.2"), Some("jbloggs")));
+        assert_eq!(
+            (e.url_full.as_deref(), e.url_domain.as_deref()),
+            (Some("/hello?q=vape"), Some("www.school.example"))
+        );
+        assert_eq!((e.kind, e.http_status), (EventKind::Web, Some(404)));
+        // `%v %h …` with a host name as the client.
+        let e = one(
+            r#"lessons.example.com pc7.school.example - - [09/Jun/2020:12:10:39 -0700] "GET /a.mp4 HTTP/1.1" 206 76 "-" "-""#,
+        );
+        assert_eq!((e.source_ip, e.device_name.as_deref()), (None, Some("pc7.school.example")));
+        assert_eq!(e.url_domain.as_deref(), Some("lessons.example.com"));
+        // `%{X-Forwarded-For}i` in place of `%h`: the first address is the client.
+        let e = one(
+            r#"192.0.2.2, 10.0.0.1, 127.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "Mozilla/5.0""#,
+        );
+        assert_eq!((e.source_ip.as_deref(), e.url_domain), (Some("192.0.2.2"), None));
+        let e = one(
+            r#"www.example.com 2001:db8::6fc6, 10.225.192.17 - - [30/Dec/2016:06:47:09 +0000] "GET /t.html HTTP/1.1" 404 8571 "-" "-""#,
+        );
+        assert_eq!(
+            (e.source_ip.as_deref(), e.url_domain.as_deref()),
+            (Some("2001:db8::6fc6"), Some("www.example.com"))
+        );
+        // A quoted forwarded-for list between the virtual host and `%h`.
+        let e = one(
+            r#"example.com:80 "198.51.100.222, 203.0.113.1" 10.2.1.185 - - [22/Jan/2016:13:18:29 +0000] "GET /assets/x?q=100 HTTP/1.1" 200 25507 "-" "Amazon CloudFront""#,
+        );
+        assert_eq!((e.source_ip.as_deref(), e.url_domain.as_deref()), (Some("10.2.1.185"), Some("example.com")));
+        // `%h:%{remote}p` and nginx's unix socket clients.
+        let e =
+            one(r#"127.0.0.1:80 - - [13/Nov/2023:10:44:01 +0000] "<SCRIPT>X</SCRIPT> / HTTP/1.1" 400 3386 "-" "-""#);
+        assert_eq!(
+            (e.source_ip.as_deref(), e.reason.as_deref()),
+            (Some("127.0.0.1"), Some("<SCRIPT>X</SCRIPT> / HTTP/1.1"))
+        );
+        let e = one(r#"example.com:80 unix: - - [26/Feb/2019:15:39:42 +0100] "hello" 400 173 "-" "-""#);
+        assert_eq!((e.device_name.as_deref(), e.reason.as_deref()), (Some("unix:"), Some("hello")));
+    }
+
+    #[test]
+    fn extra_numbers_and_unquoted_trailers_of_custom_formats() {
+        // A number (`%D`, `%O`) between the size and the referrer.
+        let e = one(
+            r#"2001:db8::1 - - [29/May/2017:19:02:48 +0000] "GET /a.mp4 HTTP/1.1" 200 612 3413 "-" "Mozilla/5.0 (Windows NT 6.1)" X-Forwarded-For="10.0.0.2""#,
+        );
+        assert_eq!((e.http_bytes, e.user_agent.as_deref()), (Some(612), Some("Mozilla/5.0 (Windows NT 6.1)")));
+        // The common format with `%D` appended.
+        let e = one(r#"127.0.0.1 - - [22/May/2024:08:21:14 +0300] "\n" 400 226 98"#);
+        assert_eq!((e.http_status, e.http_bytes, e.user_agent), (Some(400), Some(226), None));
+        assert_eq!(e.reason.as_deref(), Some(r"\n"));
+        // `"- - HTTP/1.0"` (nginx, a request it could not read) has no method.
+        let e = one(r#"127.0.0.1 - - [14/Jun/2024:12:20:12 +0530] "- - HTTP/1.0" 400 226 "-" "-""#);
+        assert_eq!((e.http_method, e.url_full), (None, None));
+        assert_eq!(e.reason.as_deref(), Some("- - HTTP/1.0"));
+    }
+
+    #[test]
     fn malformed_request_lines_are_kept_as_the_reason() {
         let e = one(
             r#"10.0.0.1 - - [04/Mar/2024:10:42:00 +0000] "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" 400 226 "-" "-""#,
@@ -328,6 +482,7 @@ mod tests {
     fn other_formats_are_rejected_with_the_field_at_fault() {
         for (line, why) in [
             ("", "is empty"),
+            (r#"- [04/Mar/2024:10:42:00 +0000] "GET / HTTP/1.1" 200 1"#, "host, ident and user"),
             ("1709548920.123 145 10.1.2.3 TCP_MISS/200 5120 GET http://a/ - HIER_DIRECT/1.2.3.4 text/html", "time"),
             ("Mar  4 10:42:00 gate sshd[1]: Accepted password for a from 10.0.0.1 port 22 ssh2", "time"),
             (r#"1.2.3.4 - - [04/Mar/2024:10:42:00] "GET / HTTP/1.1" 200 1"#, "time is not"),

@@ -8,6 +8,8 @@
 //!
 //! A syslog header before the pairs (`<189>`, `Mar  4 10:42:00 fw1 `) is
 //! skipped: the pairs start at the first `date=`, `logver=` or `eventtime=`.
+//! A line whose last quoted value is not closed (cut by a syslog relay's
+//! message size limit) is read as if it were closed at the end of the line.
 //!
 //! Time rule: `eventtime` when present — Unix time in seconds, milliseconds,
 //! microseconds or nanoseconds (FortiOS 6.0 logs seconds, 6.2 on
@@ -24,7 +26,19 @@
 //!   action (`accept`, `close`, `timeout`, `client-rst`, …) `allowed`.
 //!   `url.domain` is the `hostname` when logged; the reason is `msg`, or else
 //!   the action.
-//! - Any other type (event, anomaly, other UTM subtypes): action `other`.
+//! - Other `type=utm` subtypes (`app-ctrl`, `dns`, `virus`, `ips`, `dlp`,
+//!   `ssl`, …): a proxy event judged by `action`: `block`, `blocked`,
+//!   `deny`, `dropped`, `reset` and the DNS filter's `redirect` (to the block
+//!   portal) are `blocked`; `pass`, `passthrough`, `allow`, `accept`,
+//!   `exempt`, `monitored` are `allowed`; any other action, or none (a
+//!   `dns-query` line), is `other`. A DNS filter line's `qname` is the
+//!   domain; application control's `appcat` is the category when there is no
+//!   `catdesc`.
+//! - `type=traffic subtype=local` (traffic to the FortiGate itself) is read
+//!   as `forward` is.
+//! - `user="N/A"` (event logs) is no user.
+//! - Any other type (`event`, sniffer or multicast `traffic`): action
+//!   `other`.
 
 use super::kv::{self, Pairs};
 use super::webfields::{number, set_url, strip_priority, verdict};
@@ -106,8 +120,23 @@ fn timestamp(kv: &Pairs<'_>) -> Result<DateTime<Utc>, ParseError> {
 /// What a line reports.
 enum Kind {
     WebFilter,
+    /// Another UTM profile's verdict on a request: application control,
+    /// DNS filter, antivirus, IPS, DLP, SSL inspection…
+    Utm,
     Traffic,
     Other,
+}
+
+/// UTM `action` values that stopped the request (the log reference's
+/// action lists: webfilter `blocked`, app-ctrl `block`/`reset`, DNS filter
+/// `block`/`redirect`, IPS `dropped`/`reset`, DLP `block`, …).
+fn utm_blocked(action: &str) -> bool {
+    matches!(action, "blocked" | "block" | "deny" | "dropped" | "reset" | "redirect")
+}
+
+/// UTM `action` values that let the request through.
+fn utm_allowed(action: &str) -> bool {
+    matches!(action, "pass" | "passthrough" | "allowed" | "allow" | "accept" | "exempt" | "monitored")
 }
 
 impl Parser for FortigateParser {
@@ -117,21 +146,33 @@ impl Parser for FortigateParser {
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let body = body(line).ok_or_else(|| err("has no date=, logver= or eventtime= key"))?;
-        let kv = kv::parse(body).map_err(|e| ParseError(format!("fortigate line: {e}")))?;
+        let closed;
+        let kv = match kv::parse(body) {
+            Ok(kv) => kv,
+            Err(kv::KvError::Unterminated(_)) => {
+                closed = format!("{body}\"");
+                kv::parse(&closed).map_err(|e| ParseError(format!("fortigate line: {e}")))?
+            }
+            Err(e) => return Err(ParseError(format!("fortigate line: {e}"))),
+        };
         let timestamp = timestamp(&kv)?;
         let log_type = kv.get("type").ok_or_else(|| err("has no type= key"))?;
-        let kind = match (log_type, kv.get("subtype").unwrap_or("")) {
+        let subtype = kv.get("subtype").unwrap_or("");
+        let kind = match (log_type, subtype) {
             ("utm", "webfilter") => Kind::WebFilter,
-            ("traffic", "forward") => Kind::Traffic,
+            ("utm", _) => Kind::Utm,
+            ("traffic", "forward" | "local") => Kind::Traffic,
             _ => Kind::Other,
         };
         let fw_action = kv.non_empty("action").unwrap_or("");
         let (action, outcome) = match kind {
             Kind::WebFilter => verdict(matches!(fw_action, "blocked" | "block" | "deny" | "warning")),
+            Kind::Utm if utm_blocked(fw_action) => verdict(true),
+            Kind::Utm if utm_allowed(fw_action) => verdict(false),
             Kind::Traffic => {
                 verdict(matches!(fw_action, "deny" | "dropped" | "block") || kv.get("utmaction") == Some("block"))
             }
-            Kind::Other => ("other", Outcome::Unknown),
+            Kind::Utm | Kind::Other => ("other", Outcome::Unknown),
         };
         let mut e = Event::new(timestamp, EventKind::Proxy, action, outcome, "fortigate", "fortigate", line);
         super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
@@ -147,9 +188,9 @@ impl Parser for FortigateParser {
         e.source_mac = kv.non_empty("srcmac").map(str::to_ascii_lowercase);
         e.destination_ip = text("dstip");
         e.destination_port = number(kv.get("dstport").unwrap_or(""), "fortigate dstport")?;
-        e.user_name = text("user").or_else(|| text("unauthuser"));
+        e.user_name = text("user").or_else(|| text("unauthuser")).filter(|u| u != "N/A");
         e.device_name = text("srcname");
-        e.filter_category = text("catdesc");
+        e.filter_category = text("catdesc").or_else(|| if subtype == "app-ctrl" { text("appcat") } else { None });
         e.http_method = text("httpmethod");
         e.http_bytes = number(kv.get("rcvdbyte").unwrap_or(""), "fortigate rcvdbyte")?;
         e.http_referrer = text("referralurl");
@@ -164,9 +205,10 @@ impl Parser for FortigateParser {
 }
 
 /// `url` as logged when it is a full URL; a path (`/x`) joined to
-/// `hostname`; or `hostname` alone when there is no `url`.
+/// `hostname`; or `hostname` (or a DNS filter's `qname`) alone when there
+/// is no `url`.
 fn set_fortigate_url(e: &mut Event, kv: &Pairs<'_>) {
-    let host = kv.non_empty("hostname");
+    let host = kv.non_empty("hostname").or_else(|| kv.non_empty("qname"));
     match (kv.non_empty("url"), host) {
         (Some(path), Some(host)) if path.starts_with('/') => {
             let scheme =
@@ -268,6 +310,59 @@ mod tests {
     }
 
     #[test]
+    fn application_control_and_dns_filter_verdicts() {
+        let app = r#"date=2024-03-04 time=10:42:00 logid="1059028705" type="utm" subtype="app-ctrl" eventtype="app-ctrl-all" level="warning" vd="root" eventtime=1709548920 appid=16072 srcip=10.1.2.3 dstip=198.51.100.128 srcport=50798 dstport=443 proto=6 service="HTTPS" direction="incoming" policyid=1 sessionid=4414 applist="block-social.media" appcat="Video/Audio" app="TikTok" action="block" hostname="www.tiktok.com" url="/" msg="Video/Audio: TikTok," apprisk="elevated""#;
+        let e = one(app);
+        assert_eq!((e.kind, e.action.as_str(), e.outcome), (EventKind::Proxy, "blocked", Outcome::Failure));
+        assert_eq!(e.url_full.as_deref(), Some("https://www.tiktok.com/"));
+        assert_eq!(e.url_domain.as_deref(), Some("www.tiktok.com"));
+        assert_eq!(e.filter_category.as_deref(), Some("Video/Audio"));
+        assert_eq!(e.reason.as_deref(), Some("Video/Audio: TikTok,"));
+        assert_eq!(e.source_ip.as_deref(), Some("10.1.2.3"));
+        let pass = app.replace("action=\"block\"", "action=\"pass\"");
+        assert_eq!(one(&pass).action.as_str(), "allowed");
+
+        let dns = r#"date=2024-03-04 time=10:42:00 logid="1501054802" type="utm" subtype="dns" eventtype="dns-response" level="notice" vd="root" eventtime=1709548920 policyid=1 srcip=10.1.2.4 srcport=50002 dstip=192.0.2.53 dstport=53 proto=17 profile="school-dns" xid=57945 qname="www.Gambling.example" qtype="A" qtypeval=1 qclass="IN" msg="Domain was blocked because it is in the domain-filter list" action="redirect" cat=11 catdesc="Gambling""#;
+        let e = one(dns);
+        assert_eq!((e.action.as_str(), e.outcome), ("blocked", Outcome::Failure));
+        assert_eq!(
+            (e.url_full.as_deref(), e.url_domain.as_deref()),
+            (Some("www.Gambling.example"), Some("www.gambling.example"))
+        );
+        assert_eq!(e.filter_category.as_deref(), Some("Gambling"));
+        let e = one(&dns.replace("action=\"redirect\"", "action=\"pass\""));
+        assert_eq!(e.action.as_str(), "allowed");
+        // The query line has no action yet: other, but the domain is kept.
+        let query = r#"date=2024-03-04 time=10:42:00 logid="1500054000" type="utm" subtype="dns" eventtype="dns-query" level="information" srcip=10.1.2.4 qname="changelogs.ubuntu.com" qtype="AAAA""#;
+        let e = one(query);
+        assert_eq!((e.action.as_str(), e.url_domain.as_deref()), ("other", Some("changelogs.ubuntu.com")));
+    }
+
+    #[test]
+    fn other_utm_verdicts_local_traffic_and_placeholder_users() {
+        let virus = r#"date=2024-03-04 time=10:42:00 logid="0211008192" type="utm" subtype="virus" eventtype="infected" level="warning" msg="File is infected." action="blocked" service="HTTP" srcip=10.1.2.3 dstip=198.51.100.55 filename="eicar.com" virus="EICAR_TEST_FILE" url="http://198.51.100.55/virus/eicar.com" agent="curl/7.47.0""#;
+        let e = one(virus);
+        assert_eq!((e.action.as_str(), e.reason.as_deref()), ("blocked", Some("File is infected.")));
+        assert_eq!(e.url_full.as_deref(), Some("http://198.51.100.55/virus/eicar.com"));
+        let anomaly = r#"date=2024-03-04 time=10:42:00 logid="0720018433" type="utm" subtype="anomaly" srcip=10.1.2.3 action="clear_session" msg="anomaly: icmp_flood, 51 > threshold 50""#;
+        assert_eq!(one(anomaly).action.as_str(), "other");
+        let local = r#"date=2024-03-04 time=10:42:00 logid="0001000014" type="traffic" subtype="local" level="notice" srcip=203.0.113.9 srcport=62024 dstip=192.0.2.2 dstport=443 action="deny" policyid=0 policytype="local-in-policy" service="HTTPS""#;
+        let e = one(local);
+        assert_eq!((e.action.as_str(), e.reason.as_deref()), ("blocked", Some("deny")));
+        let vpn = r#"date=2024-03-04 time=10:42:00 logid="0101037127" type="event" subtype="vpn" msg="progress IPsec phase 1" action="negotiate" user="N/A" group="N/A""#;
+        assert_eq!(one(vpn).user_name, None);
+    }
+
+    #[test]
+    fn a_line_cut_inside_its_last_quoted_value_is_still_read() {
+        let line = r#"date=2024-03-04 time=10:42:00 logid="0316013056" type="utm" subtype="webfilter" action="blocked" srcip=10.1.2.3 hostname="www.example.com" url="https://www.example.com/sea"#;
+        let e = one(line);
+        assert_eq!((e.action.as_str(), e.source_ip.as_deref()), ("blocked", Some("10.1.2.3")));
+        assert_eq!(e.url_full.as_deref(), Some("https://www.example.com/sea"));
+        assert_eq!(e.message, line);
+    }
+
+    #[test]
     fn other_types_are_kept_as_other() {
         let e = one(
             r#"date=2024-03-04 time=10:42:00 logid="0100032001" type="event" subtype="system" level="information" user="admin" msg="Administrator admin logged in successfully from https(10.0.0.1)""#,
@@ -305,7 +400,6 @@ mod tests {
             ("1709548920.123 145 10.1.2.3 TCP_MISS/200 5120 GET http://a/ - HIER_DIRECT/1.2.3.4 text/html", "no date="),
             ("xdate=2024-03-04 time=10:42:00 type=utm", "no date="),
             ("date=2024-03-04 time=10:42:00 type=utm junk", "junk"),
-            ("date=2024-03-04 time=10:42:00 msg=\"open", "not closed"),
             ("date=2024-03-04 time=10:42:00", "type="),
             ("date=04/03/2024 time=10:42:00 type=utm", "yyyy-mm-dd"),
             ("date=2024-03-04 type=utm", "no time"),

@@ -5,9 +5,12 @@
 //! 1709548920.123    145 10.1.2.3 TCP_MISS/200 5120 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html
 //! ```
 //!
-//! Fields are separated by one or more spaces (not tabs). `-` means absent in any
+//! Fields are separated by one or more spaces (a tab, as some relays and
+//! custom `logformat`s write, separates too). `-` means absent in any
 //! field. Fields after the tenth (some sites append a referrer or user agent)
-//! are ignored.
+//! are ignored. The client field is an address (`%>a`), or a host name when
+//! the format logs `%>A` (or `log_fqdn` is on): a name is `device.name`, not
+//! `source.ip`.
 
 use super::{ascii, search_terms, weburl, LineContext, LineUse, ParseError, Parser};
 use chrono::DateTime;
@@ -50,18 +53,18 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// The non-empty runs between spaces, found with one SIMD scan of the line
+/// The non-empty runs between spaces or tabs, found with one SIMD scan of the line
 /// (the hot loop of proxy ingest; `split_ascii_whitespace` is several times
 /// slower here).
 struct SpaceSeparated<'a> {
     line: &'a str,
     start: usize,
-    spaces: memchr::Memchr<'a>,
+    spaces: memchr::Memchr2<'a>,
 }
 
 impl<'a> SpaceSeparated<'a> {
     fn new(line: &'a str) -> Self {
-        SpaceSeparated { line, start: 0, spaces: memchr::memchr_iter(b' ', line.as_bytes()) }
+        SpaceSeparated { line, start: 0, spaces: memchr::memchr2_iter(b' ', b'\t', line.as_bytes()) }
     }
 }
 
@@ -106,7 +109,10 @@ impl Parser for SquidParser {
         super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
         e.reason = Some(f.result.to_string());
         e.duration_ms = number(f.elapsed, "elapsed time")?;
-        e.source_ip = present(f.client).map(str::to_string);
+        match present(f.client) {
+            Some(ip) if ip.parse::<std::net::IpAddr>().is_ok() => e.source_ip = Some(ip.to_string()),
+            name => e.device_name = name.map(str::to_string),
+        }
         e.http_status = (status != 0).then_some(status);
         e.http_bytes = number(f.size, "size")?;
         e.http_method = present(f.method).map(str::to_string);
@@ -229,6 +235,41 @@ mod tests {
         assert_eq!(e.url_full.as_deref(), Some("error:transaction-end-before-headers"));
         let e = one("1709548920.5 0 10.0.0.1 TCP_MISS/200 0 GET - - HIER_NONE/- -");
         assert_eq!(e.url_full, None);
+    }
+
+    #[test]
+    fn client_host_names_are_device_names_and_tabs_separate_fields() {
+        // `logformat squid … %>A …` (or log_fqdn on) logs the client's name.
+        let e = one("1709548920.123    145 pc7.school.example TCP_MISS/200 5120 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html");
+        assert_eq!((e.source_ip, e.device_name.as_deref()), (None, Some("pc7.school.example")));
+        let e = one("1709548920.123\t145 192.0.2.7 TCP_MISS/200 10 GET http://example.com/ - HIER_DIRECT/93.184.216.34 text/html");
+        assert_eq!((e.source_ip.as_deref(), e.duration_ms), (Some("192.0.2.7"), Some(145)));
+        assert_eq!(e.http_mime_type.as_deref(), Some("text/html"));
+        let e = one(
+            "1709548920.123 145 ::ffff:192.0.2.7 TCP_MISS/200 10 GET http://example.com/ - HIER_DIRECT/93.184.216.34 -",
+        );
+        assert_eq!((e.source_ip.as_deref(), e.device_name), (Some("::ffff:192.0.2.7"), None));
+    }
+
+    #[test]
+    fn shapes_seen_in_real_squid_3_to_6_logs() {
+        // ssl_bump: the CONNECT is answered 200, then the bumped request denied.
+        let e = one("1709548920.294      0 192.0.2.1 TCP_DENIED/200 0 CONNECT www.youtube.com:443 - HIER_NONE/- -");
+        assert_eq!((e.action.as_str(), e.url_domain.as_deref()), ("blocked", Some("www.youtube.com")));
+        // A peeked connection the client dropped: no status, not a block.
+        let e = one("1709548920.000 1 192.0.2.1 NONE_NONE/000 0 CONNECT 198.51.100.46:443 - HIER_NONE/- -");
+        assert_eq!((e.action.as_str(), e.http_status), ("allowed", None));
+        assert_eq!(e.url_domain.as_deref(), Some("198.51.100.46"));
+        let e = one("1709548920.818    405 192.0.2.1 TCP_TUNNEL/200 531655 CONNECT www.youtube.com:443 jo.pupil HIER_DIRECT/198.51.100.148 -");
+        assert_eq!((e.action.as_str(), e.http_bytes), ("allowed", Some(531_655)));
+        assert_eq!(e.user_name.as_deref(), Some("jo.pupil"));
+        // Parent caches in the hierarchy field; aborted transfers; Windows users.
+        let e = one("1709548920.140  43001 192.0.2.28 TCP_MISS_ABORTED/000 0 GET http://www.example.com/a.jpg SCHOOL\\jbloggs TIMEOUT_DEFAULT_PARENT/proxy.example.net -");
+        assert_eq!((e.action.as_str(), e.http_status), ("allowed", None));
+        assert_eq!(e.user_name.as_deref(), Some("SCHOOL\\jbloggs"));
+        assert_eq!(e.reason.as_deref(), Some("TCP_MISS_ABORTED/000"));
+        let e = one("1709548920.709      4 192.0.2.124 TCP_DENIED/403 1119 GET http://upgrade.example.com/fcgi-bin/upgrade.fcgi? - NONE/- -");
+        assert_eq!((e.action.as_str(), e.http_status), ("blocked", Some(403)));
     }
 
     #[test]
