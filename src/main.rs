@@ -79,8 +79,7 @@ enum Command {
     },
     /// Parse a log file (or stdin) and print each event as a JSON line.
     Parse {
-        /// The log format (`squid`, `sshd`, `postfix`, `auto`).
-        #[arg(long)]
+        #[arg(long, help = format_help())]
         format: String,
         /// Lines longer than this many bytes are rejected.
         #[arg(long, default_value_t = 64 * 1024)]
@@ -88,6 +87,14 @@ enum Command {
         /// The file to read; standard input when absent.
         file: Option<PathBuf>,
     },
+}
+
+/// `--format`'s help: every format `vigil parse` knows.
+fn format_help() -> String {
+    format!(
+        "The log format: {}, or syslog+FORMAT for any of those (but auto) inside a syslog header",
+        vigil_ingest::parse::FORMATS.join(", ")
+    )
 }
 
 fn main() -> ExitCode {
