@@ -11,7 +11,9 @@
 //! `RecipientAddress` (`;`-separated if several), `Subject`, `Status`,
 //! `FromIP` (`source.ip`), `ToIP` (`email.relay`), `Size`, `MessageId`,
 //! `MessageTraceId` (or Graph's `id`, as `email.queue_id`). `Received` and
-//! `Status` are required; a line that is not a JSON object is an error.
+//! `Status` are required; a line that is not a JSON object is an error, and so
+//! is a whole Reporting web service or Graph response page (`{"value":[...]}`):
+//! its records must be written one per line.
 //!
 //! `Status` is kept as `event.reason` and sets the action: `Delivered` →
 //! `delivered`; `Failed` → `bounced`; `Pending` → `deferred`; `Quarantined`,
@@ -39,6 +41,11 @@ impl Parser for M365TraceParser {
         let Json::Object(record) = value else {
             return Err(ParseError("message trace line is not a JSON object (one record per line)".into()));
         };
+        if matches!(field(&record, &["value"]), Some(Json::Array(_))) {
+            return Err(ParseError(
+                "message trace line is a whole response page (a `value` array): write one record per line".into(),
+            ));
+        }
         let text = |names: &[&str]| text_field(&record, names);
         let received = text(&["Received", "receivedDateTime"])
             .ok_or_else(|| ParseError("message trace record has no Received time".into()))?;
@@ -183,6 +190,10 @@ mod tests {
     fn bad_lines_are_rejected_with_a_reason() {
         for (line, why) in [
             (format!("[{PS51}]"), "not a JSON object"),
+            (
+                format!(r#"{{"odata.metadata":"https://reports.example/$metadata#MessageTrace","value":[{V2}]}}"#),
+                "one record per line",
+            ),
             ("\"Delivered\"".to_string(), "not a JSON object"),
             ("Mar  4 10:00:00 mx postfix/smtpd[1]: connect".to_string(), "not valid JSON"),
             (PS51.replace("\"Received\"", "\"Sent\""), "no Received"),

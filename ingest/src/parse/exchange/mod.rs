@@ -9,7 +9,9 @@
 //! is used. `date-time` is ISO 8601 UTC.
 //!
 //! One event per line. `event-id` is kept as `event.code`; it sets the action:
-//! - `DELIVER`, `SEND` → `delivered` (success);
+//! - `DELIVER`, `SEND`, `SENDEXTERNAL` (a send to a server outside the
+//!   organization, logged by Exchange 2016/2019 hybrid connectors) →
+//!   `delivered` (success);
 //! - `FAIL`, `DELIVERFAIL`, `SUBMITFAIL`, `RESUBMITFAIL`, `MODERATORSALLNDR` →
 //!   `bounced` (failure), or `expired` when the recipient status says
 //!   `QUEUE.Expired`; `MODERATIONEXPIRE` → `expired`;
@@ -24,8 +26,11 @@
 //! first submitted the message, behind any front-end server), else
 //! `client-ip`; `email.from` is `return-path` (the envelope sender), else
 //! `sender-address`; `email.to` is `recipient-address` split at `;`;
-//! `event.reason` is `recipient-status`; `email.queue_id` is
-//! `internal-message-id`; `email.size` is `total-bytes`. For `SEND` events the
+//! `event.reason` is `recipient-status`, unless it only names recipient
+//! types (`To`, `Cc`, `Bcc`, as `STOREDRIVER` `RECEIVE` events log it);
+//! IPv6 addresses lose their `%zone` suffix (`fe80::1%3`); `email.queue_id` is
+//! `internal-message-id`; `email.size` is `total-bytes`. For `SEND` and
+//! `SENDEXTERNAL` events the
 //! server fields name the next hop (`email.relay` = `server-hostname
 //! [server-ip]`) and `host.name` is `client-hostname` (this server); for other
 //! events `host.name` is `server-hostname`.
@@ -145,11 +150,11 @@ impl Parser for ExchangeParser {
         let mut e = Event::new(time, EventKind::Email, action, outcome, "exchange", "exchange", line);
         set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
         e.code = Some(event_id.to_string());
-        e.reason = status.map(str::to_string);
-        e.source_ip = owned(c.original_client_ip).or_else(|| owned(c.client_ip));
-        if event_id.eq_ignore_ascii_case("SEND") {
+        e.reason = status.filter(|s| !is_recipient_types(s)).map(str::to_string);
+        e.source_ip = get(c.original_client_ip).or_else(|| get(c.client_ip)).map(|ip| without_zone(ip).to_string());
+        if event_id.eq_ignore_ascii_case("SEND") || event_id.eq_ignore_ascii_case("SENDEXTERNAL") {
             e.host_name = owned(c.client_hostname);
-            e.email_relay = match (get(c.server_hostname), get(c.server_ip)) {
+            e.email_relay = match (get(c.server_hostname), get(c.server_ip).map(without_zone)) {
                 (Some(host), Some(ip)) => Some(format!("{host} [{ip}]")),
                 (Some(one), None) | (None, Some(one)) => Some(one.to_string()),
                 (None, None) => None,
@@ -185,10 +190,21 @@ impl ExchangeParser {
     }
 }
 
+/// `fe80::1` of `fe80::1%3`: the zone index names a local interface.
+fn without_zone(ip: &str) -> &str {
+    ip.split_once('%').filter(|(addr, _)| addr.contains(':')).map_or(ip, |(addr, _)| addr)
+}
+
+/// A `recipient-status` that only lists recipient types (`To;Cc`), not a
+/// delivery status.
+fn is_recipient_types(status: &str) -> bool {
+    status.split(';').all(|t| ["To", "Cc", "Bcc"].iter().any(|k| k.eq_ignore_ascii_case(t.trim())))
+}
+
 /// Action and outcome of an `event-id` (see the module documentation).
 fn verdict(event_id: &str, recipient_status: &str) -> (&'static str, Outcome) {
     match event_id.to_ascii_uppercase().as_str() {
-        "DELIVER" | "SEND" => ("delivered", Outcome::Success),
+        "DELIVER" | "SEND" | "SENDEXTERNAL" => ("delivered", Outcome::Success),
         "FAIL" | "DELIVERFAIL" | "SUBMITFAIL" | "RESUBMITFAIL" | "MODERATORSALLNDR" => {
             if recipient_status.contains("QUEUE.Expired") {
                 ("expired", Outcome::Failure)

@@ -142,3 +142,27 @@ fn hostile_content_is_kept_verbatim_and_truncation_never_panics() {
         }
     }
 }
+
+/// Exchange 2016/2019 log `SENDEXTERNAL` for a hybrid send connector; a
+/// mailbox `STOREDRIVER` `RECEIVE` puts recipient types in
+/// `recipient-status`; IPv6 client addresses may carry a `%zone`.
+#[test]
+fn sendexternal_storedriver_receive_and_zoned_addresses() {
+    let mut p = ExchangeParser::new();
+    let send = r#"2025-01-14T09:29:05.327Z,192.0.2.80,EXHUB01,198.51.100.25,school-example.mail.protection.outlook.com,";250 2.6.0 <a1@exhub01.school.example> [InternalId=5450313518243] Queued mail for delivery;ClientSubmitTime:",Outbound to Office 365,SMTP,SENDEXTERNAL,8774618205228,<a1@exhub01.school.example>,cb1ce4e7-0000-1111-2222-333344445555,parent@parents.example,250 2.1.5 Recipient OK,136349,1,,,Trip letter,,<>,2025-01-14T09:28:50.814Z,Incoming,,,,S:ToEntity=Internet,Email,82f8feae-0000-1111-2222-333344445555,15.01.2507.039"#;
+    let e = parse_one(&mut p, send).unwrap();
+    assert_eq!(
+        (e.action.as_str(), e.outcome, e.code.as_deref()),
+        ("delivered", Outcome::Success, Some("SENDEXTERNAL"))
+    );
+    assert_eq!(e.email_relay.as_deref(), Some("school-example.mail.protection.outlook.com [198.51.100.25]"));
+    assert_eq!(e.host_name.as_deref(), Some("EXHUB01"));
+    assert_eq!(e.reason.as_deref(), Some("250 2.1.5 Recipient OK"));
+    let receive = r#"2022-09-19T15:02:29.450Z,fe80::1234:5678:4321:1010%3,EXMB01.school.local,fe80::1234:5678:4321:1011%3,EXMB01,"MDB:12345678-3232-2323-1111-12345679987, Mailbox:33345678-3232-2323-1111-08da9fd00918, MessageClass:IPM.Note, ClientType:MOMT",,STOREDRIVER,RECEIVE,438,<b2@school.example>,6a638d20-0000-1111-2222-333344445555,pupil.one@school.example;parent@parents.example,To;Cc,3750,2,,,Homework,j.smith@school.example,j.smith@school.example,04I: ,Originating,,,,S:DeliveryPriority=Normal,Email,12345678-0000-1111-2222-333344445555,15.01.2375.007"#;
+    let e = parse_one(&mut p, receive).unwrap();
+    assert_eq!((e.action.as_str(), e.code.as_deref()), ("queued", Some("RECEIVE")));
+    assert_eq!(e.reason, None, "To;Cc are recipient types, not a status");
+    assert_eq!(e.source_ip.as_deref(), Some("fe80::1234:5678:4321:1010"));
+    assert_eq!(e.email_to, ["pupil.one@school.example", "parent@parents.example"]);
+    assert_eq!(e.email_subject.as_deref(), Some("Homework"));
+}

@@ -27,6 +27,13 @@
 //! text`, `rejected MAIL`, `rejected after DATA`, `temporarily rejected`),
 //! with or without a message id, are `rejected` events at once. Lines about
 //! no message (`SMTP connection from`, `Start queue run`) are `other` events.
+//!
+//! The reject log (`rejectlog`) has the same lines, and after a rejection of
+//! a message the spec's "Reject log" section has Exim write its header lines
+//! (`Envelope-from: <a>`, `P Received: ...`, `T To: ...`, continuations
+//! indented); each of those lines is an `other` event with the rejection's
+//! time and message id, so a header's words stay searchable. A header-like
+//! line not following a rejection has no timestamp and is an error.
 
 mod line;
 mod message;
@@ -45,13 +52,30 @@ use vigil_core::{Event, EventKind, Outcome};
 #[derive(Debug)]
 pub struct EximParser {
     held: Correlator<Message>,
+    /// Time and message id of the rejection just read, while the lines after
+    /// it may be its header dump (reject log).
+    last_reject: Option<(DateTime<Utc>, Option<String>)>,
 }
 
 impl EximParser {
     /// A parser with the hold limits of `ingest`.
     pub fn new(ingest: &IngestConfig) -> Self {
-        EximParser { held: Correlator::new("exim", ingest) }
+        EximParser { held: Correlator::new("exim", ingest), last_reject: None }
     }
+}
+
+/// A line of the header dump the reject log writes after a rejection:
+/// `Envelope-from: <a>`, `Envelope-to: <b>`, a header with its spool flag
+/// (`P Received: ...`, `I Message-Id: ...`, `T To: ...`), or an unflagged or
+/// continued header line (starting with a space or tab).
+fn is_header_dump(line: &str) -> bool {
+    if line.starts_with(['\t', ' ']) || line.starts_with("Envelope-from: ") || line.starts_with("Envelope-to: ") {
+        return !line.trim().is_empty();
+    }
+    let mut chars = line.chars();
+    let flagged = chars.next().is_some_and(|c| c.is_ascii_uppercase() || c == '*') && chars.next() == Some(' ');
+    let name = line.get(2..).and_then(|rest| rest.split_once(": ")).map(|(name, _)| name);
+    flagged && name.is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 impl Parser for EximParser {
@@ -60,11 +84,20 @@ impl Parser for EximParser {
     }
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
+        if let Some((time, id)) = self.last_reject.as_ref().filter(|_| is_header_dump(line)) {
+            let mut e = Event::new(*time, EventKind::Email, "other", Outcome::Unknown, "exim", "exim", line);
+            set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
+            e.email_queue_id = id.clone();
+            out.push(e);
+            return Ok(LineUse::Event);
+        }
         let l = line::split(line, ctx.now)?;
         let record = record::classify(l.body)?;
+        self.last_reject = None;
         let (id, record) = match (l.id, record) {
             (_, Record::Reject(reject)) => {
                 out.push(reject_event(&reject, &l, line, ctx));
+                self.last_reject = Some((l.time, l.id.map(str::to_string)));
                 return Ok(LineUse::Event);
             }
             (None, _) => {

@@ -164,7 +164,11 @@ fn delivery(rest: &str, status: Option<Status>) -> Result<Delivery<'_>, ParseErr
     while let Some((token, after)) = next_token(rest)? {
         let Token::Word(word) = token else { break };
         rest = after;
-        let (word, colon) = word.strip_suffix(':').map_or((word, false), |w| (w, true));
+        // `:blackhole:` (a redirection to nowhere) is an address, not the end of them.
+        let (word, colon) = match word.strip_suffix(':') {
+            Some(w) if word != ":blackhole:" => (w, true),
+            _ => (word, false),
+        };
         if let Some(orig) = word.strip_prefix('<').and_then(|w| w.strip_suffix('>')) {
             original = Some(orig);
         } else if final_address.is_none() {
@@ -261,7 +265,7 @@ fn reject(body: &str) -> Result<Option<Reject<'_>>, ParseError> {
     } else if let Some(from) = what.strip_prefix("from <") {
         r.from = from.split_once('>').map(|(f, _)| f);
     }
-    r.text = text;
+    r.text = text.trim_end();
     Ok(Some(r))
 }
 
@@ -354,6 +358,10 @@ mod tests {
             panic!()
         };
         assert_eq!(d.status, Some(Status::Expired));
+        let Record::Delivery(d) = classify("=> :blackhole: <old.pupil@school.example> R=leavers").unwrap() else {
+            panic!()
+        };
+        assert_eq!((d.address, d.status, d.text), ("old.pupil@school.example", Some(Status::Delivered), None));
         let Record::Delivery(d) = classify("*> a@b R=r T=t").unwrap() else { panic!() };
         assert_eq!(d.status, None);
     }

@@ -228,3 +228,36 @@ fn hostile_content_is_kept_verbatim_and_truncation_never_panics() {
         }
     }
 }
+
+/// The reject log follows a rejected message's line with its header lines
+/// (Exim spec, "Reject log"); each is kept as an `other` event of the
+/// rejection's time and message id. Without a rejection before them such
+/// lines have no timestamp and are errors.
+#[test]
+fn reject_log_header_dumps_are_kept_with_the_rejection() {
+    let lines = [
+        "2024-03-04 10:42:00 1rKxYz-0001Ab-Cd H=mx.example.net [192.0.2.9] F=<a@example.net> rejected after DATA: body contains trigger",
+        "Envelope-from: <a@example.net>",
+        "Envelope-to: <pupil.one@school.example>",
+        "P Received: from mx.example.net ([192.0.2.9])",
+        "\tby mx.school.example with esmtp (Exim 4.97)",
+        "  Date: Mon, 04 Mar 2024 10:41:58 +0000",
+        "T To: pupil.one@school.example",
+        "  Subject: meet me after school",
+        "2024-03-04 10:43:00 H=[192.0.2.10] rejected MAIL <spam@example.org>",
+    ];
+    let mut p = parser(100);
+    let (events, uses) = parse_lines_with_use(&mut p, &lines).unwrap();
+    assert_eq!(uses, [LineUse::Event; 9]);
+    assert_eq!(events[0].action.as_str(), "rejected");
+    for (e, line) in events[1..8].iter().zip(&lines[1..8]) {
+        assert_eq!((e.action.as_str(), e.message.as_str()), ("other", *line));
+        assert_eq!((e.timestamp, e.email_queue_id.as_deref()), (events[0].timestamp, Some("1rKxYz-0001Ab-Cd")));
+    }
+    assert_eq!(events[8].email_from.as_deref(), Some("spam@example.org"));
+    p.parse("2024-03-04 10:44:00 Start queue run: pid=4242", &ctx_at(9000), &mut Vec::new()).unwrap();
+    for orphan in ["Envelope-from: <a@example.net>", "  Subject: hello"] {
+        assert!(p.parse(orphan, &ctx_at(0), &mut Vec::new()).is_err(), "{orphan}");
+        assert!(parser(100).parse(orphan, &ctx_at(0), &mut Vec::new()).is_err(), "{orphan}");
+    }
+}

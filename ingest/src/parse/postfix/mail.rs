@@ -21,6 +21,8 @@ pub struct Mail {
     from: Option<String>,
     size: Option<u64>,
     recipients: Vec<Recipient>,
+    /// Recipients named only by a rejection (no delivery was attempted).
+    refused_to: Vec<String>,
     /// Set when the mail expired in the queue or its content was rejected.
     terminal: Option<(Terminal, String)>,
 }
@@ -54,6 +56,7 @@ impl Mail {
             from: None,
             size: None,
             recipients: Vec::new(),
+            refused_to: Vec::new(),
             terminal: None,
         }
     }
@@ -68,17 +71,29 @@ impl Mail {
             }
             Record::MessageId(id) => self.message_id = Some(id.to_string()),
             Record::Subject(subject) => self.subject = Some(subject.to_string()),
-            Record::ContentReject { text, subject } => {
+            Record::ContentReject { reject, subject } => {
                 if let Some(subject) = subject {
                     self.subject = Some(subject.to_string());
                 }
-                self.terminal = Some((Terminal::Rejected, text.to_string()));
+                if self.client_ip.is_none() {
+                    self.client_ip = reject.client_ip.map(str::to_string);
+                }
+                if self.from.is_none() {
+                    self.from = reject.from.map(str::to_string);
+                }
+                if let Some(to) = reject.to.filter(|to| !self.refused_to.iter().any(|r| r == to)) {
+                    self.refused_to.push(to.to_string());
+                }
+                self.terminal = Some((Terminal::Rejected, reject.text.to_string()));
             }
             Record::From { from, size } => {
                 self.from = Some(from.to_string());
                 self.size = size.or(self.size);
             }
-            Record::Expired(text) => self.terminal = Some((Terminal::Expired, text.to_string())),
+            Record::Expired { from, text } => {
+                self.from = Some(from.to_string());
+                self.terminal = Some((Terminal::Expired, text.to_string()));
+            }
             Record::Delivery { to, relay, status, text } => self.deliver(to, relay, status, text),
             Record::SmtpReject(_) | Record::Removed | Record::Other => {}
         }
@@ -142,6 +157,11 @@ impl Pending for Mail {
         e.user_name = self.sasl_user;
         e.email_from = self.from;
         e.email_to = self.recipients.into_iter().map(|r| r.address).collect();
+        for to in self.refused_to {
+            if !e.email_to.contains(&to) {
+                e.email_to.push(to);
+            }
+        }
         e.email_subject = self.subject;
         e.email_message_id = self.message_id;
         e.email_queue_id = Some(self.queue_id);

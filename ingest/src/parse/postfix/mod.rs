@@ -8,9 +8,24 @@
 //! (a deferred mail retried later) yields a further event for the later lines.
 //!
 //! `NOQUEUE: reject:` lines (and smtpd rejections of a queued message's
-//! recipient) become `rejected` events at once. Lines about no message
-//! (`connect from`, `warning:`, other programs in the same file) become
-//! `email` events with action `other`.
+//! recipient) become `rejected` events at once: smtpd's `RCPT from
+//! host[ip]: 554 ...; from=<a> to=<b> proto=P helo=<h>` (each envelope part
+//! optional, as in a `VRFY` rejection with only `to=`), postscreen's `RCPT
+//! from [ip]:port: 550 ...; from=<a>, to=<b>, proto=P, helo=<h>` (its
+//! POSTSCREEN_README logs the client with its port and commas between the
+//! envelope fields) and a before-queue filter's `proxy-reject:
+//! END-OF-MESSAGE: 554 ...` (SMTPD_PROXY_README; no client named). cleanup's
+//! `reject:`/`milter-reject:` of a queued message (a milter's
+//! `END-OF-MESSAGE from host[ip]: text; from=<a> ...`, a header or body
+//! check's `header Subject: X from host[ip]; from=<a> ... helo=<h>: text`)
+//! and smtpd's `QID: proxy-reject:` finish the message as `rejected`, with
+//! the reply text as `event.reason` and the client and envelope they name.
+//! Other `NOQUEUE:` actions (`discard:`, `filter:`, `reject_warning:`, a
+//! warning only) and lines about no message (`connect from`, `warning:`,
+//! other programs in the same file) become `email` events with action
+//! `other`. pickup's `uid=N from=<a>` gives the sender of a local
+//! submission, and old `local` lines writing `to=x` without brackets are
+//! read as deliveries.
 
 mod mail;
 mod record;
@@ -52,10 +67,7 @@ impl Parser for PostfixParser {
         }
         let component = sys.program.rsplit('/').next().unwrap_or(sys.program);
         if let Some(rest) = sys.message.strip_prefix("NOQUEUE: ") {
-            let text = rest.strip_prefix("reject: ").or_else(|| rest.strip_prefix("milter-reject: "));
-            let Some(text) = text else { return other(out) };
-            let reject = record::smtp_reject(text)
-                .ok_or_else(|| ParseError("postfix reject line is truncated or malformed".into()))?;
+            let Some(reject) = record::noqueue(rest)? else { return other(out) };
             out.push(reject_event(&reject, None, &sys, line, ctx));
             return Ok(LineUse::Event);
         }
@@ -120,7 +132,7 @@ fn reject_event(
     let mut e = Event::new(sys.timestamp, EventKind::Email, "rejected", Outcome::Failure, "postfix", "postfix", line);
     super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
     e.reason = Some(r.text.to_string());
-    e.source_ip = Some(r.client_ip.to_string());
+    e.source_ip = r.client_ip.map(str::to_string);
     e.email_from = r.from.map(str::to_string);
     e.email_to = r.to.map(str::to_string).into_iter().collect();
     e.email_queue_id = queue_id.map(str::to_string);

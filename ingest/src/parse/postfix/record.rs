@@ -13,12 +13,14 @@ pub enum Status {
     Bounced,
 }
 
-/// An SMTP-stage rejection (`reject: RCPT from host[ip]: 554 ...; from=<a>
-/// to=<b> ...`).
+/// A rejection: smtpd's `reject: RCPT from host[ip]: 554 ...; from=<a>
+/// to=<b> ...` (postscreen writes `[ip]:port` and commas between the
+/// envelope fields), a before-queue filter's `proxy-reject: END-OF-MESSAGE:
+/// 554 ...; from=<a> ...`, or cleanup's refusal of the content.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Reject<'a> {
-    /// The client's address.
-    pub client_ip: &'a str,
+    /// The client's address, when the line names it.
+    pub client_ip: Option<&'a str>,
     /// The server's reply text.
     pub text: &'a str,
     /// Envelope sender, when the stage had one.
@@ -41,14 +43,16 @@ pub enum Record<'a> {
     MessageId(&'a str),
     /// A header_checks action line naming the subject.
     Subject(&'a str),
-    /// cleanup `reject:` / `milter-reject:`: the content was refused.
+    /// cleanup `reject:` / `milter-reject:` (or smtpd `proxy-reject:`): the
+    /// content was refused and the message is finished.
     ContentReject {
-        /// The text after `reject: `.
-        text: &'a str,
+        /// The reply text, client and envelope.
+        reject: Reject<'a>,
         /// The subject, when the rejection was of that header.
         subject: Option<&'a str>,
     },
-    /// qmgr `from=<a>, size=N, nrcpt=N (queue active)`.
+    /// qmgr `from=<a>, size=N, nrcpt=N (queue active)`, or pickup `uid=N
+    /// from=<a>`.
     From {
         /// Envelope sender (empty for bounces).
         from: &'a str,
@@ -56,7 +60,12 @@ pub enum Record<'a> {
         size: Option<u64>,
     },
     /// qmgr `from=<a>, status=expired, returned to sender`.
-    Expired(&'a str),
+    Expired {
+        /// Envelope sender.
+        from: &'a str,
+        /// Everything after `status=`.
+        text: &'a str,
+    },
     /// A delivery agent's `to=<x>, ..., relay=R, ..., status=S (text)`.
     Delivery {
         /// The recipient.
@@ -97,21 +106,28 @@ pub fn classify<'a>(component: &str, rest: &'a str) -> Result<Record<'a>, ParseE
         let id = id.strip_prefix('<').and_then(|i| i.strip_suffix('>')).unwrap_or(id);
         return Ok(Record::MessageId(id));
     }
-    if rest.starts_with("to=<") {
+    if rest.starts_with("to=") {
         return delivery(rest).ok_or_else(|| malformed("delivery"));
+    }
+    if let Some((_uid, from)) = rest.strip_prefix("uid=").and_then(|r| r.split_once(" from=<")) {
+        let from = from.split_once('>').ok_or_else(|| malformed("pickup"))?.0;
+        return Ok(Record::From { from, size: None });
     }
     if let Some(from) = rest.strip_prefix("from=<") {
         let (from, tail) = from.split_once('>').ok_or_else(|| malformed("from="))?;
         if let Some(i) = tail.find("status=expired") {
-            return Ok(Record::Expired(&tail[i + "status=".len()..]));
+            return Ok(Record::Expired { from, text: tail[i + "status=".len()..].trim_end() });
         }
         let size = tail.split(", ").find_map(|kv| kv.strip_prefix("size=")?.parse().ok());
         return Ok(Record::From { from, size });
     }
+    if let Some(text) = rest.strip_prefix("proxy-reject: ") {
+        return Ok(Record::ContentReject { reject: proxy_reject(text), subject: None });
+    }
     let reject = rest.strip_prefix("reject: ").or_else(|| rest.strip_prefix("milter-reject: "));
     if let Some(text) = reject {
         return Ok(if component == "cleanup" {
-            Record::ContentReject { text, subject: header_subject(text) }
+            Record::ContentReject { reject: content_reject(text), subject: header_subject(text) }
         } else {
             Record::SmtpReject(smtp_reject(text).ok_or_else(|| malformed("reject"))?)
         });
@@ -124,11 +140,16 @@ pub fn classify<'a>(component: &str, rest: &'a str) -> Result<Record<'a>, ParseE
     Ok(Record::Other)
 }
 
-/// `to=<x>, [orig_to=<y>, ]relay=R, delay=.., delays=.., dsn=.., status=S (text)`.
+/// `to=<x>, [orig_to=<y>, ]relay=R, delay=.., delays=.., dsn=.., status=S (text)`
+/// (old `local` lines write `to=x` without the brackets).
 fn delivery(rest: &str) -> Option<Record<'_>> {
-    let (to, tail) = rest.strip_prefix("to=<")?.split_once('>')?;
+    let value = rest.strip_prefix("to=")?;
+    let (to, tail) = match value.strip_prefix('<') {
+        Some(bracketed) => bracketed.split_once('>')?,
+        None => value.split_once(',')?,
+    };
     let relay = tail.split(", ").find_map(|kv| kv.strip_prefix("relay="));
-    let text = &tail[tail.find(", status=")? + ", status=".len()..];
+    let text = tail[tail.find(", status=")? + ", status=".len()..].trim_end();
     let status = match text.split(' ').next()? {
         "sent" => Status::Sent,
         "deferred" => Status::Deferred,
@@ -138,18 +159,67 @@ fn delivery(rest: &str) -> Option<Record<'_>> {
     Some(Record::Delivery { to, relay, status, text })
 }
 
-/// `STAGE from host[ip]: TEXT[; from=<a> to=<b> proto=P helo=<h>]`.
+/// The text after `NOQUEUE: ` when it reports a rejection: `Ok(None)` for
+/// other actions (`discard:`, `filter:`, `reject_warning:`...), an error
+/// when a rejection is cut short.
+pub fn noqueue(rest: &str) -> Result<Option<Reject<'_>>, ParseError> {
+    if let Some(text) = rest.strip_prefix("proxy-reject: ") {
+        return Ok(Some(proxy_reject(text)));
+    }
+    match rest.strip_prefix("reject: ").or_else(|| rest.strip_prefix("milter-reject: ")) {
+        Some(text) => smtp_reject(text).map(Some).ok_or_else(|| malformed("reject")),
+        None => Ok(None),
+    }
+}
+
+/// `STAGE from CLIENT: TEXT[; from=<a> to=<b> proto=P helo=<h>]`, CLIENT
+/// being smtpd's `host[ip]` or postscreen's `[ip]:port`.
 pub fn smtp_reject(text: &str) -> Option<Reject<'_>> {
-    let (_stage, rest) = text.split_once(" from ")?;
-    let (client, rest) = rest.split_once("]: ")?;
-    let client_ip = &client[client.rfind('[')? + 1..];
-    let (text, envelope) = match rest.rfind("; from=<") {
-        Some(i) => (&rest[..i], &rest[i + 2..]),
-        None => (rest, ""),
+    let (body, from, to) = envelope(text);
+    let (_stage, rest) = body.split_once(" from ")?;
+    let close = rest.find(']')?;
+    let client_ip = &rest[rest[..close].rfind('[')? + 1..close];
+    let after = &rest[close + 1..];
+    let after = match after.strip_prefix(':') {
+        Some(port) if !after.starts_with(": ") => port.trim_start_matches(|c: char| c.is_ascii_digit()),
+        _ => after,
     };
-    let from = angle_value(envelope, "from=<");
-    let to = angle_value(envelope, " to=<");
-    Some(Reject { client_ip, text, from, to })
+    let text = after.strip_prefix(": ")?;
+    Some(Reject { client_ip: Some(client_ip), text: text.trim_end(), from, to })
+}
+
+/// `END-OF-MESSAGE: TEXT; from=<a> to=<b> ...`: a before-queue content
+/// filter refused the message (no client is named).
+fn proxy_reject(text: &str) -> Reject<'_> {
+    let (body, from, to) = envelope(text);
+    let reply = body.split_once(": ").map_or(body, |(_stage, reply)| reply);
+    Reject { client_ip: None, text: reply.trim(), from, to }
+}
+
+/// cleanup's refusal: a milter's `END-OF-MESSAGE from host[ip]: TEXT; from=<a>
+/// ...`, or a header/body check's `header NAME: VALUE from host[ip]; from=<a>
+/// to=<b> proto=P helo=<h>: TEXT` (`from local` for a local submission).
+fn content_reject(text: &str) -> Reject<'_> {
+    let is_check = ["header ", "body ", "mime-header ", "nested-header "].iter().any(|p| text.starts_with(p));
+    if let Some(r) = smtp_reject(text).filter(|_| !is_check) {
+        return r;
+    }
+    let (body, from, to) = envelope(text);
+    let client_ip = body.rsplit_once(" from ").and_then(|(_, host)| bracketed_ip(host));
+    let note = text.rfind("helo=<").and_then(|i| text[i..].split_once(">: ")).map(|(_, note)| note.trim());
+    Reject { client_ip, text: note.unwrap_or(text), from, to }
+}
+
+/// Splits the envelope Postfix appends to a reject or check line (`; from=<a>
+/// to=<b> proto=P helo=<h>`, each part optional, postscreen separating them
+/// with commas): the text before it, the sender and the recipient.
+fn envelope(text: &str) -> (&str, Option<&str>, Option<&str>) {
+    let start = ["; from=<", "; to=<", "; proto="].iter().find_map(|key| text.rfind(key));
+    let Some(start) = start else { return (text, None, None) };
+    let trailer = &text[start + 1..];
+    let from = angle_value(trailer, " from=<");
+    let to = angle_value(trailer, " to=<");
+    (&text[..start], from, to)
 }
 
 /// The subject of `header Subject: TEXT from host[ip]; from=<...> ...`.
@@ -198,7 +268,7 @@ mod tests {
         );
         assert_eq!(
             classify("qmgr", "from=<a@example.com>, status=expired, returned to sender").unwrap(),
-            Record::Expired("expired, returned to sender")
+            Record::Expired { from: "a@example.com", text: "expired, returned to sender" }
         );
         assert_eq!(
             classify("smtp", "to=<b@example.org>, orig_to=<b@alias>, relay=mx.example.org[198.51.100.2]:25, delay=1.2, delays=0.1/0/0.5/0.6, dsn=2.0.0, status=sent (250 2.0.0 OK)").unwrap(),
@@ -218,7 +288,7 @@ mod tests {
         assert_eq!(
             r,
             Reject {
-                client_ip: "192.0.2.9",
+                client_ip: Some("192.0.2.9"),
                 text: "554 5.7.1 <x@y>: Relay access denied",
                 from: Some("spam@bad.example"),
                 to: Some("x@y")

@@ -186,3 +186,98 @@ fn hostile_content_is_kept_verbatim_and_truncation_never_panics() {
         }
     }
 }
+
+/// postscreen writes `[ip]:port` and commas between the envelope fields; a
+/// VRFY rejection has only `to=`; a before-queue filter's `proxy-reject`
+/// names no client.
+#[test]
+fn postscreen_vrfy_and_proxy_rejects_are_events() {
+    let lines = [
+        "Mar  4 10:00:00 mx postfix/postscreen[9]: NOQUEUE: reject: RCPT from [198.51.100.77]:2413: 550 5.7.1 Service unavailable; client [198.51.100.77] blocked using zen.spamhaus.org; from=<promo@bulk.example>, to=<pupil.one@school.example>, proto=ESMTP, helo=<bulk.example>",
+        "Mar  4 10:00:01 mx postfix/postscreen[9]: NOQUEUE: reject: CONNECT from [198.51.100.78]:1337: too many connections",
+        "Mar  4 10:00:02 mx postfix/smtpd[10]: NOQUEUE: reject: VRFY from unknown[2001:db8::9]: 454 4.7.1 <head@school.example>: Relay access denied; to=<head@school.example> proto=SMTP helo=<me>",
+        "Mar  4 10:00:03 mx postfix/smtpd[10]: NOQUEUE: proxy-reject: END-OF-MESSAGE: 554 5.7.0 Reject, id=31619-02 - spam; from=<> to=<office@school.example> proto=SMTP helo=<relay.example>",
+        "Mar  4 10:00:04 mx postfix/smtpd[10]: NOQUEUE: reject_warning: RCPT from mail.example.com[203.0.113.5]: 553 5.7.1 <a@example.com>: Sender address rejected: not owned by user; from=<a@example.com> to=<b@school.example> proto=ESMTP helo=<mail>",
+    ];
+    let events = parse_lines(&mut parser(100), &lines).unwrap();
+    let seen: Vec<_> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.source_ip.as_deref(), e.email_from.as_deref(), e.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "rejected",
+                Some("198.51.100.77"),
+                Some("promo@bulk.example"),
+                Some("550 5.7.1 Service unavailable; client [198.51.100.77] blocked using zen.spamhaus.org")
+            ),
+            ("rejected", Some("198.51.100.78"), None, Some("too many connections")),
+            ("rejected", Some("2001:db8::9"), None, Some("454 4.7.1 <head@school.example>: Relay access denied")),
+            ("rejected", None, Some(""), Some("554 5.7.0 Reject, id=31619-02 - spam")),
+            ("other", None, None, None),
+        ]
+    );
+    assert_eq!(events[0].email_to, ["pupil.one@school.example"]);
+    assert_eq!(events[2].email_to, ["head@school.example"]);
+    assert_eq!(events[3].email_to, ["office@school.example"]);
+    let mut p = parser(100);
+    for line in lines {
+        for cut in (0..line.len()).filter(|c| line.is_char_boundary(*c)) {
+            let _ = p.parse(&line[..cut], &ctx_at(0), &mut Vec::new());
+        }
+    }
+}
+
+/// A message whose content cleanup refused (a milter, a header check) or a
+/// before-queue filter rejected ends there, naming client, sender,
+/// recipient and the reply.
+#[test]
+fn content_rejections_name_the_client_envelope_and_reply() {
+    let lines = [
+        "Mar  4 10:00:00 mx postfix/cleanup[3]: 4104E3D: milter-reject: END-OF-MESSAGE from mail.example.net[192.0.2.61]: 5.7.1 Blocked by SpamAssassin; from=<offers@example.net> to=<pupil.two@school.example> proto=ESMTP helo=<mail.example.net>",
+        "Mar  4 10:00:01 mx postfix/cleanup[3]: 4RzL9c1XyZz6w: reject: header Subject: You have won from h.example.org[192.0.2.62]; from=<win@example.org> to=<pupil.three@school.example> proto=ESMTP helo=<h>: 5.7.1 Message content rejected",
+        "Mar  4 10:00:02 mx postfix/smtpd[4]: 5F6A7B8C9D: client=relay.example.com[192.0.2.63]",
+        "Mar  4 10:00:02 mx postfix/smtpd[4]: 5F6A7B8C9D: proxy-reject: END-OF-MESSAGE: 554 5.7.0 Reject - spam; from=<x@example.com> to=<staff@school.example> proto=ESMTP helo=<relay>",
+    ];
+    let events = parse_lines(&mut parser(100), &lines).unwrap();
+    assert_eq!(events.len(), 3, "each rejection finishes its message");
+    let seen: Vec<_> = events
+        .iter()
+        .map(|e| (e.action.as_str(), e.source_ip.as_deref(), e.email_from.as_deref(), e.reason.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("rejected", Some("192.0.2.61"), Some("offers@example.net"), Some("5.7.1 Blocked by SpamAssassin")),
+            ("rejected", Some("192.0.2.62"), Some("win@example.org"), Some("5.7.1 Message content rejected")),
+            ("rejected", Some("192.0.2.63"), Some("x@example.com"), Some("554 5.7.0 Reject - spam")),
+        ]
+    );
+    assert_eq!(events[0].email_to, ["pupil.two@school.example"]);
+    assert_eq!(events[1].email_subject.as_deref(), Some("You have won"));
+    assert_eq!(events[2].email_to, ["staff@school.example"]);
+    assert_eq!(events[2].message, lines[2..].join("\n"));
+}
+
+/// pickup names the sender of a local submission; `local` may write `to=`
+/// without brackets; an expired message keeps its sender.
+#[test]
+fn pickup_senders_unbracketed_recipients_and_expiry_senders() {
+    let lines = [
+        "Mar  4 10:00:00 mx postfix/pickup[5]: D2FAE20586: uid=0 from=<root>",
+        "Mar  4 10:00:01 mx postfix/local[6]: D2FAE20586: to=admin@mx.school.example, orig_to=root@localhost, relay=local, delay=0.07, delays=0.04/0/0/0.03, dsn=2.0.0, status=sent (delivered to command: procmail -a \"$EXTENSION\")   ",
+        "Mar  4 10:00:02 mx postfix/qmgr[7]: D2FAE20586: removed",
+        "Mar  4 10:00:03 mx postfix/qmgr[7]: 66C15648577B: from=<newsletter@example.com>, status=expired, returned to sender",
+        "Mar  4 10:00:03 mx postfix/qmgr[7]: 66C15648577B: removed",
+    ];
+    let events = parse_lines(&mut parser(100), &lines).unwrap();
+    assert_eq!((events[0].action.as_str(), events[0].email_from.as_deref()), ("delivered", Some("root")));
+    assert_eq!(events[0].email_to, ["admin@mx.school.example"]);
+    assert_eq!(events[0].reason.as_deref(), Some("sent (delivered to command: procmail -a \"$EXTENSION\")"));
+    assert_eq!(
+        (events[1].action.as_str(), events[1].email_from.as_deref()),
+        ("expired", Some("newsletter@example.com"))
+    );
+}
