@@ -146,11 +146,14 @@ fn classify(message: &str) -> Result<Option<Attempt<'_>>, ParseError> {
     Ok(Some(Attempt { action, outcome, reason, user: user_name(user_part), client, cli }))
 }
 
-/// The message without version 3's `(123) ` request number.
+/// The message without version 3's `(123) ` request number, and without
+/// the indent some builds print after it (`(189650)   Login OK: ...`).
 fn strip_request_number(message: &str) -> &str {
     let Some(rest) = message.strip_prefix('(') else { return message };
     match rest.split_once(") ") {
-        Some((number, after)) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => after,
+        Some((number, after)) if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
+            after.trim_start_matches(' ')
+        }
         _ => message,
     }
 }
@@ -280,6 +283,27 @@ mod tests {
         assert_eq!(
             (e.action.as_str(), e.source_ip.as_deref(), e.source_mac),
             ("login-failed", Some("203.0.113.9"), None)
+        );
+    }
+
+    #[test]
+    fn an_indent_after_the_request_number_does_not_turn_a_login_into_a_failure() {
+        let e = auth("(189650)   Login OK: [SCHOOL\\j.bloggs] (from client sw-access-01 port 65551 cli AA:BB:CC:DD:EE:FF via TLS tunnel)");
+        assert_eq!(
+            summary(&e),
+            (
+                "logged-in",
+                Outcome::Success,
+                Some("SCHOOL\\j.bloggs"),
+                Some("sw-access-01"),
+                Some("aa:bb:cc:dd:ee:ff"),
+                Some("Login OK; via TLS tunnel")
+            )
+        );
+        let e = auth("(530)  Login incorrect (mschap: Program returned code (5) and output ''): [SCHOOL\\j.bloggs] (from client sw-access-01 port 65551 cli aa-bb-cc-dd-ee-ff)");
+        assert_eq!(
+            (e.action.as_str(), e.reason.as_deref()),
+            ("login-failed", Some("Login incorrect (mschap: Program returned code (5) and output '')"))
         );
     }
 

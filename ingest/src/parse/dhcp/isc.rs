@@ -10,9 +10,14 @@
 //! DHCPRELEASE of 10.1.2.3 from 3c:22:fb:01:02:03 (LAPTOP-7) via eth0 (found)
 //! DHCPDECLINE of 10.1.2.3 from 3c:22:fb:01:02:03 (LAPTOP-7) via eth0: abandoned
 //! DHCPINFORM from 10.1.2.3 via eth0
+//! DHCPLEASEQUERY from 10.1.2.3: LEASEQUERY not allowed, query ignored
 //! ```
 //!
-//! `via` names the interface or the relay address. The host name in
+//! `via` names the interface or the relay address. Infoblox NIOS (whose DHCP
+//! server is ISC dhcpd) adds `TransID ...`, `relay ... lease-duration ...`
+//! and `uid ...` after it, which become part of the note (a release is
+//! `lease-released` when its note starts with `(found)`), and logs
+//! `DHCPEXPIRE on IP to MAC` with no `via`. The host name in
 //! brackets is the client's, printed only when printable;
 //! `Hostname Unsuitable for Printing` is dhcpd's placeholder and is dropped.
 
@@ -49,7 +54,12 @@ fn read<'a>(kind: &'a str, mut rest: &'a str) -> Option<Message<'a>> {
         }
     }
     let (_, after) = rest.split_once(' ').filter(|(k, _)| matches!(*k, "to" | "from"))?;
-    let (who, mut rest) = after.split_once(' ')?;
+    let (who, mut rest) = after.split_once(' ').unwrap_or((after, ""));
+    // DHCPLEASEQUERY's `from IP: why`.
+    let (who, noted) = match who.strip_suffix(':').and_then(address) {
+        Some(addr) => (addr, true),
+        None => (who, false),
+    };
     let mut hw = Some(who);
     if ip.is_none() {
         if let Some(addr) = address(who) {
@@ -68,16 +78,22 @@ fn read<'a>(kind: &'a str, mut rest: &'a str) -> Option<Message<'a>> {
         host = Some(&named[..close]).filter(|h| !h.is_empty() && *h != UNPRINTABLE_HOST);
         rest = &named[close + 2..];
     }
-    let via = rest.strip_prefix("via ")?;
-    let (relay, tail) = via.split_once([' ', ':']).unwrap_or((via, ""));
-    if relay.is_empty() {
-        return None;
-    }
+    let tail = match rest.strip_prefix("via ") {
+        Some(via) => {
+            let (relay, tail) = via.split_once([' ', ':']).unwrap_or((via, ""));
+            if relay.is_empty() || noted {
+                return None;
+            }
+            tail
+        }
+        None if noted || (kind == "DHCPEXPIRE" && rest.is_empty()) => rest,
+        None => return None,
+    };
     let note = tail.trim_start_matches([':', ' ']);
     let note = (!note.is_empty()).then_some(note);
     let action = match kind {
         "DHCPACK" if leased => "lease-granted",
-        "DHCPRELEASE" if matches!(note, None | Some("(found)")) => "lease-released",
+        "DHCPRELEASE" if note.is_none_or(|note| note.starts_with("(found)")) => "lease-released",
         "DHCPEXPIRE" => "lease-released",
         _ => "other",
     };

@@ -47,9 +47,11 @@ impl Parser for DhcpParser {
 
     fn parse(&mut self, line: &str, ctx: &LineContext<'_>, out: &mut Vec<Event>) -> Result<LineUse, ParseError> {
         let sys = syslog::parse(line, ctx.now).map_err(|e| ParseError(e.to_string()))?;
+        // Some routers' syslog daemons leave a second space after the tag.
+        let text = sys.message.trim_start_matches(' ');
         let (product, message) = match sys.program {
-            "dhcpd" => ("isc-dhcpd", isc::parse(sys.message)?),
-            "dnsmasq-dhcp" => ("dnsmasq", dnsmasq::parse(sys.message)?),
+            "dhcpd" => ("isc-dhcpd", isc::parse(text)?),
+            "dnsmasq-dhcp" => ("dnsmasq", dnsmasq::parse(text)?),
             _ => {
                 out.push(super::other_syslog_event(EventKind::Network, &sys, "dhcp", line, ctx));
                 return Ok(LineUse::Event);

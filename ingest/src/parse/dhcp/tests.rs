@@ -105,6 +105,52 @@ fn isc_releases_and_the_rest_of_the_exchange() {
 }
 
 #[test]
+fn infoblox_nios_dhcpd_additions_after_via() {
+    // Infoblox NIOS runs ISC dhcpd and appends TransID / relay / uid notes.
+    let e = isc("DHCPACK on 10.20.1.44 to 3c:22:fb:01:02:03 (LIB-PC-07) via eth1 relay 10.20.0.1 lease-duration 28800 (RENEW) uid 01:3c:22:fb:01:02:03");
+    assert_eq!(
+        summary(&e),
+        (
+            "lease-granted",
+            Some("10.20.1.44"),
+            Some("3c:22:fb:01:02:03"),
+            Some("LIB-PC-07"),
+            Some("DHCPACK; relay 10.20.0.1 lease-duration 28800 (RENEW) uid 01:3c:22:fb:01:02:03")
+        )
+    );
+    let e = isc("DHCPRELEASE of 10.20.1.44 from 3c:22:fb:01:02:03 (LIB-PC-07) via eth1 (found) TransID 0286f3d0 uid 01:3c:22:fb:01:02:03");
+    assert_eq!((e.action.as_str(), e.source_ip.as_deref()), ("lease-released", Some("10.20.1.44")));
+    let e = isc("DHCPRELEASE of 10.20.1.44 from 3c:22:fb:01:02:03 via eth1 (not found) TransID 665fd9f1");
+    assert_eq!(e.action, "other");
+    let e = isc("DHCPEXPIRE on 10.20.1.44 to 3c:22:fb:01:02:03");
+    assert_eq!(
+        summary(&e),
+        ("lease-released", Some("10.20.1.44"), Some("3c:22:fb:01:02:03"), None, Some("DHCPEXPIRE"))
+    );
+    let e = isc("DHCPLEASEQUERY from 10.20.0.1: LEASEQUERY not allowed, query ignored");
+    assert_eq!(
+        summary(&e),
+        ("other", Some("10.20.0.1"), None, None, Some("DHCPLEASEQUERY; LEASEQUERY not allowed, query ignored"))
+    );
+    // Without a via or a note, only an expiry is whole.
+    assert!(parse_lines(
+        &mut DhcpParser,
+        &["Mar  4 10:42:00 dhcp1 dhcpd[1]: DHCPNAK on 10.20.1.44 to 3c:22:fb:01:02:03"]
+    )
+    .is_err());
+}
+
+#[test]
+fn a_second_space_after_the_tag_is_skipped() {
+    let e = dnsmasq(" DHCPACK(br0) 192.168.50.74 b8:7b:c5:36:c8:b5 ipad-y7");
+    assert_eq!(
+        summary(&e),
+        ("lease-granted", Some("192.168.50.74"), Some("b8:7b:c5:36:c8:b5"), Some("ipad-y7"), Some("DHCPACK"))
+    );
+    assert_eq!(isc(" DHCPACK on 10.1.2.3 to 3c:22:fb:01:02:03 via eth0").action, "lease-granted");
+}
+
+#[test]
 fn isc_host_names_with_brackets_and_via() {
     let e = isc("DHCPACK on 10.1.2.3 to 3c:22:fb:01:02:03 (Jo's (new) PC) via x) via eth0");
     assert_eq!(e.device_name.as_deref(), Some("Jo's (new) PC) via x"));

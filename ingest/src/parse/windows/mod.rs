@@ -9,7 +9,12 @@
 //!   -Compress`), or by converting the event XML to JSON
 //!   (`{"Event": {"System": ..., "EventData": {"Data": [{"@Name", "#text"}]}}}`);
 //! - Winlogbeat's ECS documents: `{"@timestamp", "winlog": {"event_id",
-//!   "computer_name", "event_data"}, "event": {"code"}}`.
+//!   "computer_name", "event_data"}, "event": {"code"}}`. Winlogbeat 7's
+//!   security module moves a logon's `TargetUserName`, `TargetDomainName`,
+//!   `IpAddress`, `IpPort` and `WorkstationName` out of `event_data` into
+//!   `user.name`, `user.domain`, `source.ip`, `source.port` and
+//!   `source.domain` (Elastic's "Winlogbeat security module" field
+//!   reference); those are read from there when `event_data` lacks them.
 //!
 //! The EventData field names are Microsoft's, from each event's page under
 //! "Advanced security auditing" (4624, 4625, 4634, 4648, 4720, 4726, 4728,

@@ -14,7 +14,24 @@ pub(super) struct Record<'a> {
     pub computer: Option<&'a str>,
     /// Where the named event-data fields are looked up, in order.
     data: Vec<&'a Members<'a>>,
+    /// A Winlogbeat document's root, where Winlogbeat 7 moved some fields
+    /// (see [`MOVED_BY_WINLOGBEAT_7`]).
+    ecs: Option<&'a Members<'a>>,
 }
+
+/// Event-data fields that Winlogbeat 7's security module (its
+/// `winlogbeat-security.js` processor, run in the Beat before output) moves
+/// out of `winlog.event_data` into ECS fields for logon events: a 7.x
+/// document sent to Kafka, Logstash or a file has `user.name` and
+/// `source.ip` but no `TargetUserName` or `IpAddress`. Winlogbeat 8 leaves
+/// `event_data` whole (the ECS fields are added later, by Elasticsearch).
+const MOVED_BY_WINLOGBEAT_7: &[(&str, [&str; 2])] = &[
+    ("TargetUserName", ["user", "name"]),
+    ("TargetDomainName", ["user", "domain"]),
+    ("IpAddress", ["source", "ip"]),
+    ("IpPort", ["source", "port"]),
+    ("WorkstationName", ["source", "domain"]),
+];
 
 impl<'a> Record<'a> {
     /// Reads the Winlogbeat shape when the object has a `winlog` object,
@@ -36,7 +53,7 @@ impl<'a> Record<'a> {
         let host_name = root.get("host").and_then(|host| host.get("name"));
         let computer = winlog.get("computer_name").or(host_name).and_then(Json::as_str);
         let data = winlog.get("event_data").and_then(Json::as_object).into_iter().collect();
-        Ok(Record { id, timestamp, computer, data })
+        Ok(Record { id, timestamp, computer, data, ecs: Some(root) })
     }
 
     /// The event's System fields at the top level (NXLog, PowerShell) or
@@ -55,19 +72,27 @@ impl<'a> Record<'a> {
         let computer = first_of(system, &["Computer", "Hostname", "MachineName"]).and_then(|(_, v)| v.as_str());
         let event_data = event.get("EventData").and_then(Json::as_object);
         let data = event_data.into_iter().chain([event]).collect();
-        Ok(Record { id, timestamp, computer, data })
+        Ok(Record { id, timestamp, computer, data, ecs: None })
     }
 
     /// The named event-data field as text; absent, `-` and empty are all
     /// `None` (Windows writes `-` for "no value").
+    /// In a Winlogbeat document, a field Winlogbeat 7 moved out of the event
+    /// data is read from where it moved.
     pub fn field(&self, name: &str) -> Option<String> {
-        let value = self.data.iter().find_map(|container| lookup(container, name))?;
+        let value = self.data.iter().find_map(|container| lookup(container, name)).or_else(|| self.moved(name))?;
         let text = match value {
             Json::String(s) => s.trim().to_string(),
             Json::Number(n) => n.to_string(),
             _ => return None,
         };
         (!text.is_empty() && text != "-").then_some(text)
+    }
+
+    /// Where Winlogbeat 7 put the event-data field `name`, if it moved it.
+    fn moved(&self, name: &str) -> Option<&'a Json<'a>> {
+        let (_, [parent, child]) = MOVED_BY_WINLOGBEAT_7.iter().find(|(field, _)| *field == name)?;
+        self.ecs?.get(parent)?.get(child)
     }
 }
 

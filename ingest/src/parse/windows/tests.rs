@@ -280,3 +280,22 @@ fn truncation_at_every_byte_never_panics() {
     // A JSON line cut anywhere is not a complete object.
     assert!(parse_lines(&mut WindowsParser, &[&line[..line.len() - 1]]).is_err());
 }
+
+#[test]
+fn winlogbeat_7_logon_reads_the_fields_its_security_module_moved() {
+    // Winlogbeat 7's security module renames TargetUserName, IpAddress...
+    // into user.* and source.* before output; event_data keeps the rest.
+    let line = r#"{"@timestamp":"2026-03-04T08:41:07.512Z","agent":{"type":"winlogbeat","version":"7.17.9"},"event":{"action":"logged-in","category":["authentication"],"code":4624,"kind":"event","outcome":"success","type":["start"]},"source":{"domain":"LIB-PC-07","ip":"10.20.1.44","port":50122},"user":{"domain":"STMARYS","id":"S-1-5-21-1377283216-344919071-3415362939-1104","name":"l.evans"},"winlog":{"api":"wineventlog","channel":"Security","computer_name":"DC01.stmarys.local","event_data":{"AuthenticationPackageName":"NTLM","LogonProcessName":"NtLmSsp ","LogonType":"3","SubjectDomainName":"-","SubjectUserName":"-","SubjectUserSid":"S-1-0-0","TargetLogonId":"0x8dcdc"},"event_id":4624,"keywords":["Audit Success"],"provider_name":"Microsoft-Windows-Security-Auditing","record_id":2366430,"task":"Logon"}}"#;
+    let e = one(line);
+    assert_eq!((e.action.as_str(), e.outcome), ("logged-in", Outcome::Success));
+    assert_eq!((e.user_name.as_deref(), e.user_domain.as_deref()), (Some("l.evans"), Some("STMARYS")));
+    assert_eq!((e.source_ip.as_deref(), e.source_port), (Some("10.20.1.44"), Some(50122)));
+    assert_eq!(e.device_name.as_deref(), Some("LIB-PC-07"));
+    assert_eq!(e.reason.as_deref(), Some("logon type 3 (network)"));
+    // The event data wins when both are there (Winlogbeat 8, or a copied field).
+    let both = line.replace(r#""LogonType":"3","#, r#""LogonType":"3","TargetUserName":"m.jones","#);
+    assert_eq!(one(&both).user_name.as_deref(), Some("m.jones"));
+    // An NXLog or raw event never reads a top-level `user` object.
+    let raw = nxlog(4624, json!({"LogonType": "3", "user": {"name": "not.this"}}));
+    assert_eq!(one(&raw).user_name, None);
+}
