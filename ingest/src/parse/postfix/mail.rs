@@ -155,7 +155,7 @@ impl Pending for Mail {
         e.host_name = self.host;
         e.source_ip = self.client_ip;
         e.user_name = self.sasl_user;
-        e.email_from = self.from;
+        e.email_from = self.from.as_deref().map(super::sender);
         e.email_to = self.recipients.into_iter().map(|r| r.address).collect();
         for to in self.refused_to {
             if !e.email_to.contains(&to) {

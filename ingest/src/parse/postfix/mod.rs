@@ -107,6 +107,12 @@ impl Parser for PostfixParser {
 }
 
 /// `postfix/smtpd`, `postfix/submission/smtpd`, `postfix-out/qmgr`.
+/// `email.from` for a logged `from=<SENDER>`: the null sender of bounces
+/// and notifications (`from=<>`) is `<>`, as Exim and Exchange write it.
+fn sender(from: &str) -> String {
+    if from.is_empty() { "<>" } else { from }.to_string()
+}
+
 fn is_postfix(program: &str) -> bool {
     program.starts_with("postfix") && program.contains('/')
 }
@@ -133,7 +139,7 @@ fn reject_event(
     super::set_origin(&mut e, ctx.tenant, ctx.source, ctx.offset, line);
     e.reason = Some(r.text.to_string());
     e.source_ip = r.client_ip.map(str::to_string);
-    e.email_from = r.from.map(str::to_string);
+    e.email_from = r.from.map(sender);
     e.email_to = r.to.map(str::to_string).into_iter().collect();
     e.email_queue_id = queue_id.map(str::to_string);
     e.host_name = sys.host.map(str::to_string);

@@ -215,7 +215,7 @@ fn postscreen_vrfy_and_proxy_rejects_are_events() {
             ),
             ("rejected", Some("198.51.100.78"), None, Some("too many connections")),
             ("rejected", Some("2001:db8::9"), None, Some("454 4.7.1 <head@school.example>: Relay access denied")),
-            ("rejected", None, Some(""), Some("554 5.7.0 Reject, id=31619-02 - spam")),
+            ("rejected", None, Some("<>"), Some("554 5.7.0 Reject, id=31619-02 - spam")),
             ("other", None, None, None),
         ]
     );
@@ -280,4 +280,17 @@ fn pickup_senders_unbracketed_recipients_and_expiry_senders() {
         (events[1].action.as_str(), events[1].email_from.as_deref()),
         ("expired", Some("newsletter@example.com"))
     );
+}
+
+#[test]
+fn the_null_sender_of_bounces_is_written_as_exim_and_exchange_write_it() {
+    let lines = [
+        "Mar  4 10:00:01 mx postfix/qmgr[1]: 4C1A21E0F3: from=<>, size=2210, nrcpt=1 (queue active)",
+        "Mar  4 10:00:02 mx postfix/smtp[2]: 4C1A21E0F3: to=<office@parents.example>, relay=mx.parents.example[192.0.2.25]:25, delay=1, delays=0.1/0/0.4/0.5, dsn=2.0.0, status=sent (250 ok)",
+        "Mar  4 10:00:02 mx postfix/qmgr[1]: 4C1A21E0F3: removed",
+        "Mar  4 10:00:03 mx postfix/smtpd[3]: NOQUEUE: reject: RCPT from x.example[198.51.100.7]: 550 5.1.1 <nobody@school.example>: Recipient address rejected: User unknown; from=<> to=<nobody@school.example> proto=ESMTP helo=<x.example>",
+    ];
+    let events = parse_lines(&mut parser(100), &lines).unwrap();
+    let senders: Vec<_> = events.iter().map(|e| (e.action.as_str(), e.email_from.as_deref())).collect();
+    assert_eq!(senders, [("delivered", Some("<>")), ("rejected", Some("<>"))]);
 }
