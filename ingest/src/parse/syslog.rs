@@ -11,6 +11,9 @@
 //! socket have none. The word after the timestamp is taken for the tag, not
 //! a host, when it is shaped like one: a program name (letters, digits, `-`,
 //! `_`, `.`, `/`), an optional `[pid]`, then `:`. No host name has that shape.
+//! Infoblox NIOS writes the member's address after the grid's host name
+//! (`infoblox.localdomain 10.0.0.1 dhcpd[7024]: …`): an address between the
+//! host and the tag is skipped.
 //!
 //! Traditional timestamps carry neither a year nor a zone. They are read as
 //! UTC (set servers writing such logs to UTC, or switch them to the
@@ -58,7 +61,15 @@ pub fn parse(line: &str, now: DateTime<Utc>) -> Result<SyslogLine<'_>, SyslogErr
         Some(_) => (None, first, after_first),
         None => {
             let (tag, message) = after_first.split_once(' ').unwrap_or((after_first, ""));
-            (Some(first), tag, message)
+            match message.split_once(' ') {
+                // Infoblox NIOS: `grid-name member-address prog[pid]: …`.
+                Some((member_tag, member_message))
+                    if tag.parse::<std::net::IpAddr>().is_ok() && tag_program(member_tag).is_some() =>
+                {
+                    (Some(first), member_tag, member_message)
+                }
+                _ => (Some(first), tag, message),
+            }
         }
     };
     let program = tag_program(tag).filter(|program| !program.is_empty()).ok_or(SyslogError::Tag)?;
@@ -162,6 +173,15 @@ mod tests {
         assert_eq!((l.host, l.program), (Some("fe80::1"), "sshd"));
         let l = parse("Mar  4 10:42:00 ::1: sshd[1]: x", now).unwrap();
         assert_eq!((l.host, l.program), (Some("::1:"), "sshd"));
+    }
+
+    #[test]
+    fn an_address_between_host_and_tag_is_skipped() {
+        let now = at(2026, 3, 4, 12, 0, 0);
+        let l = parse("Mar 27 08:32:59 infoblox.localdomain 10.0.0.1 dhcpd[7024]: DHCPACK on 10.1.2.3", now).unwrap();
+        assert_eq!((l.host, l.program, l.message), (Some("infoblox.localdomain"), "dhcpd", "DHCPACK on 10.1.2.3"));
+        // A word that is not an address is no tag.
+        assert_eq!(parse("Mar 27 08:32:59 gw relay dhcpd[7024]: x", now), Err(SyslogError::Tag));
     }
 
     #[test]
