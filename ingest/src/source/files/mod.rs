@@ -56,23 +56,25 @@
 //! ([`SourceState::safe_offset`]). A stop saves every file's position, so a
 //! restart resumes every file exactly where it stopped.
 
-use super::input::{content_of, count_lines, gzip_head, raw_head, Content, FileId, GzipInput, PlainInput};
-use super::scan::{self, Listed};
+use super::scan;
 use super::state::SourceState;
-use super::tracked::{Input, Retiring, Tracked};
+use super::tracked::Tracked;
 use super::{CatchUpGate, CaughtUp, NewProcessor, ReadMode, SourceError, SourceSummary};
-use crate::checkpoint::{CheckpointStore, Fingerprint};
+use crate::checkpoint::CheckpointStore;
 use crate::outbox::Courier;
 use chrono::{NaiveDate, Utc};
+use discover::Known;
+use retire::{Closing, Ending};
 use std::collections::{HashMap, HashSet};
-use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-use tokio::task::JoinHandle;
+use std::time::{Duration, Instant};
 use vigil_core::config::StartAt;
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::Producer;
+
+mod discover;
+mod retire;
 
 /// How often open files' positions are saved while lines arrive.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -207,65 +209,6 @@ impl FileSource {
     }
 }
 
-/// A path found and judged to need nothing now, as it was then.
-struct Known {
-    id: Option<FileId>,
-    len: u64,
-    modified: Option<SystemTime>,
-    /// Its checkpoint key (plain) or compressed fingerprint (gzip).
-    fingerprint: Option<Fingerprint>,
-}
-
-impl Known {
-    fn of(meta: &Metadata, fingerprint: Option<Fingerprint>) -> Known {
-        Known { id: FileId::of(meta), len: meta.len(), modified: meta.modified().ok(), fingerprint }
-    }
-
-    fn unchanged(&self, listed: &Listed) -> bool {
-        self.id == listed.id && self.len == listed.len && self.modified == listed.modified
-    }
-}
-
-/// A closed file whose deliveries are still awaited before its position is
-/// saved; its content counts as being read until then.
-struct Closing {
-    head: Vec<u8>,
-    keys: Vec<Fingerprint>,
-    task: JoinHandle<Result<SourceSummary, SourceError>>,
-}
-
-/// How a file's stream ends when it is closed.
-enum Ending {
-    /// Shutdown: nothing more is sent; the position stays before anything
-    /// not durable.
-    Stop,
-    /// Closed for room: held events are sent; an unterminated last line
-    /// stays unread.
-    Room,
-    /// The input is over: the unterminated last line is a line.
-    End,
-    /// A damaged gzip file: the rest is one dead letter with this reason.
-    Damaged(String),
-}
-
-/// What a file holds, read when it is first considered.
-struct Probe {
-    file: File,
-    meta: Metadata,
-    raw_head: Vec<u8>,
-    content: Content,
-    content_head: Vec<u8>,
-}
-
-fn probe(path: &Path) -> std::io::Result<Probe> {
-    let file = File::open(path)?;
-    let meta = file.metadata()?;
-    let raw_head = raw_head(&file)?;
-    let content = content_of(&raw_head, path);
-    let content_head = if content == Content::Gzip { gzip_head(&file) } else { raw_head.clone() };
-    Ok(Probe { file, meta, raw_head, content, content_head })
-}
-
 fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
@@ -277,12 +220,6 @@ async fn wanted(token: Option<&CaughtUp>) {
         Some(token) => token.wanted().await,
         None => std::future::pending().await,
     }
-}
-
-/// Whether two files' first bytes agree as far as both go.
-fn same_start(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len().min(b.len());
-    n > 0 && a[..n] == b[..n]
 }
 
 /// One running file source.
@@ -465,325 +402,5 @@ impl Follower<'_> {
             }
         })?;
         Ok(())
-    }
-
-    /// Lists the pattern: open files follow their renames, new or grown files
-    /// are opened, checkpoints of files seen are kept and old ones pruned.
-    async fn scan(&mut self) -> Result<(), SourceError> {
-        let listed = scan::list(self.pattern.clone()).await;
-        for reader in &mut self.readers {
-            reader.refresh_head();
-            if reader.read_since_scan {
-                reader.idle_scans = 0;
-            } else if reader.at_end {
-                reader.idle_scans += 1;
-            }
-            reader.read_since_scan = false;
-            reader.seen = false;
-        }
-        self.report_matches(listed.is_empty())?;
-        let mut seen = Vec::new();
-        let mut known = HashMap::new();
-        let mut candidates = Vec::new();
-        for l in listed {
-            let same = |r: &&mut Tracked| match (r.id, l.id) {
-                (Some(a), Some(b)) => a == b,
-                _ => r.path == l.path,
-            };
-            if let Some(reader) = self.readers.iter_mut().find(same) {
-                if reader.path != l.path {
-                    reader.state.set_file(&l.path);
-                    reader.path.clone_from(&l.path);
-                }
-                reader.seen = true;
-                continue;
-            }
-            match self.known.remove(&l.path) {
-                Some(k) if k.unchanged(&l) => {
-                    seen.extend(k.fingerprint.clone());
-                    known.insert(l.path, k);
-                }
-                _ => candidates.push(l),
-            }
-        }
-        self.known = known;
-        self.room_short = false;
-        for l in candidates {
-            self.consider(l.path, &mut seen).await?;
-        }
-        self.first_scan = false;
-        let today = today();
-        let cutoff = today.checked_sub_days(chrono::Days::new(self.cfg.forget_after_days.into())).unwrap_or(today);
-        let mut pruned = 0;
-        self.store.update(&self.cfg.name, |c| {
-            for fp in &seen {
-                c.touch(fp, today);
-            }
-            pruned = c.prune(cutoff);
-        })?;
-        if pruned > 0 {
-            tracing::info!(source = %self.cfg.name, pruned, days = self.cfg.forget_after_days, "forgot the positions of files not seen for days");
-        }
-        Ok(())
-    }
-
-    /// Logs (once) that nothing matches yet; reading to the end, that is an
-    /// error.
-    fn report_matches(&mut self, none: bool) -> Result<(), SourceError> {
-        if !none || !self.readers.is_empty() {
-            if self.waiting_logged {
-                tracing::info!(source = %self.cfg.name, "files matching the source's path have appeared");
-            }
-            self.waiting_logged = false;
-            return Ok(());
-        }
-        if self.mode == ReadMode::ToEnd && self.first_scan {
-            return Err(SourceError::NoMatch { source_name: self.cfg.name.clone(), pattern: self.cfg.path.clone() });
-        }
-        if !self.waiting_logged {
-            tracing::info!(source = %self.cfg.name, path = %self.cfg.path.display(), "no file matches the source's path yet; waiting for it");
-            self.waiting_logged = true;
-        }
-        Ok(())
-    }
-
-    fn warn_once(&mut self, path: &Path, problem: &str) {
-        if self.warned.insert(path.to_path_buf()) {
-            tracing::warn!(source = %self.cfg.name, path = %path.display(), "skipping the file: {problem}");
-        }
-    }
-
-    /// Whether content starting with `head` is being read, or was just read,
-    /// by an open or closing file.
-    fn held_elsewhere(&self, head: &[u8]) -> bool {
-        self.readers.iter().any(|r| same_start(&r.head, head)) || self.closing.iter().any(|c| same_start(&c.head, head))
-    }
-
-    /// Checkpoint keys that belong to open or closing files.
-    fn owned_keys(&self) -> Vec<Fingerprint> {
-        let open = self.readers.iter().flat_map(|r| r.saved.iter().cloned().chain(r.identity()));
-        open.chain(self.closing.iter().flat_map(|c| c.keys.iter().cloned())).collect()
-    }
-
-    /// A file not open and not known unchanged: decides whether it needs
-    /// reading, and from where, and opens it.
-    async fn consider(&mut self, path: PathBuf, seen: &mut Vec<Fingerprint>) -> Result<(), SourceError> {
-        let probed = {
-            let path = path.clone();
-            tokio::task::spawn_blocking(move || probe(&path)).await
-        };
-        let probe = match probed {
-            Ok(Ok(probe)) => probe,
-            Ok(Err(e)) => {
-                self.warn_once(&path, &format!("cannot read it ({e})"));
-                return Ok(());
-            }
-            Err(join) => std::panic::resume_unwind(join.into_panic()),
-        };
-        let gzip = match probe.content {
-            Content::Unknown => return Ok(()),
-            Content::Unsupported(kind) => {
-                self.warn_once(
-                    &path,
-                    &format!("it is {kind}-compressed, which Vigil does not read; leave it out of the path pattern"),
-                );
-                self.known.insert(path, Known::of(&probe.meta, None));
-                return Ok(());
-            }
-            Content::Plain => None,
-            Content::Gzip => Some((Fingerprint::of(&probe.raw_head), probe.meta.len())),
-        };
-        if let Some((fp, len)) = &gzip {
-            if self.store.read(&self.cfg.name, |c| c.is_gzip_done(fp, *len)) {
-                seen.push(fp.clone());
-                self.known.insert(path, Known::of(&probe.meta, Some(fp.clone())));
-                return Ok(());
-            }
-            if self.mode == ReadMode::Follow && self.settling(&probe.meta) {
-                return Ok(());
-            }
-        }
-        if self.held_elsewhere(&probe.content_head) {
-            return Ok(());
-        }
-        let owned = self.owned_keys();
-        let found =
-            self.store.read(&self.cfg.name, |c| c.find(&probe.content_head, &owned).map(|(fp, p)| (fp, p.offset)));
-        let (saved, offset) = match found {
-            Some((fp, offset)) => (Some(fp), offset),
-            None if self.first_scan && self.fresh_source && self.cfg.start_at == StartAt::End => {
-                return self.skip_history(path, &probe, gzip);
-            }
-            None => (None, 0),
-        };
-        let len = probe.meta.len();
-        if gzip.is_none() && offset >= len {
-            seen.extend(saved.clone());
-            self.known.insert(path, Known::of(&probe.meta, saved));
-            return Ok(());
-        }
-        if !self.make_room().await? {
-            self.room_short = true;
-            return Ok(());
-        }
-        self.open(path, probe, gzip, saved, offset).await;
-        Ok(())
-    }
-
-    /// Whether a gzip file changed too recently to be complete.
-    fn settling(&self, meta: &Metadata) -> bool {
-        let age = meta.modified().ok().and_then(|m| SystemTime::now().duration_since(m).ok());
-        age.is_some_and(|age| age < self.cfg.gzip_settle)
-    }
-
-    /// `start_at = "end"` on the source's first start: a file found then is
-    /// recorded as read to its end.
-    fn skip_history(
-        &mut self,
-        path: PathBuf,
-        probe: &Probe,
-        gzip: Option<(Fingerprint, u64)>,
-    ) -> Result<(), SourceError> {
-        let content = Fingerprint::of(&probe.content_head);
-        let today = today();
-        self.store.update(&self.cfg.name, |c| match &gzip {
-            Some((fp, len)) => c.set_gzip_done(fp, *len, &path, today),
-            None => c.set_file(None, &content, probe.meta.len(), &path, today),
-        })?;
-        let key = gzip.map_or(content, |(fp, _)| fp);
-        self.known.insert(path, Known::of(&probe.meta, Some(key)));
-        Ok(())
-    }
-
-    /// Makes room for one more open file, closing the one idle at its end the
-    /// longest if needed. Returns whether there is room.
-    async fn make_room(&mut self) -> Result<bool, SourceError> {
-        if self.readers.len() < self.cfg.max_open_files.max(1) {
-            return Ok(true);
-        }
-        let idlest = self
-            .readers
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| r.at_end && r.idle_scans > 0)
-            .max_by_key(|(_, r)| r.idle_scans)
-            .map(|(i, _)| i);
-        let Some(i) = idlest else { return Ok(false) };
-        let reader = self.readers.remove(i);
-        if let Some(meta) = reader.plain_file().and_then(|input| input.metadata().ok()) {
-            self.known.insert(reader.path.clone(), Known::of(&meta, reader.identity()));
-        }
-        self.retire(reader.retire(), Ending::Room).await?;
-        Ok(true)
-    }
-
-    /// Opens a file to read from content `offset`.
-    async fn open(
-        &mut self,
-        path: PathBuf,
-        probe: Probe,
-        gzip: Option<(Fingerprint, u64)>,
-        saved: Option<Fingerprint>,
-        offset: u64,
-    ) {
-        let id = FileId::of(&probe.meta);
-        let (input, offset, line_no) = match gzip {
-            None => {
-                let file = Arc::new(probe.file);
-                let line_no = match offset {
-                    0 => 1,
-                    _ => match count_lines(file.clone(), offset).await {
-                        Ok(lines) => lines + 1,
-                        Err(e) => return self.warn_once(&path, &format!("cannot read it ({e})")),
-                    },
-                };
-                (Input::Plain(PlainInput::new(file, offset)), offset, line_no)
-            }
-            Some((compressed, len)) => {
-                let (input, start) = GzipInput::open(probe.file, offset).await;
-                (Input::Gzip { input, compressed, len }, start.offset, start.lines + 1)
-            }
-        };
-        tracing::info!(source = %self.cfg.name, path = %path.display(), offset, "reading file");
-        let state =
-            SourceState::new((self.new_processor)(), self.courier.clone(), offset, line_no, self.cfg.max_line_bytes);
-        self.readers.push(Tracked::new(path, id, input, probe.content_head, saved, state));
-    }
-
-    /// Ends a file's stream per `ending`; its deliveries are awaited, and its
-    /// position saved, in the background.
-    async fn retire(&mut self, mut old: Retiring, ending: Ending) -> Result<(), SourceError> {
-        let done = match ending {
-            Ending::Stop => false,
-            Ending::Room => {
-                old.state.finish_held().await?;
-                false
-            }
-            Ending::End => {
-                old.state.finish_input().await?;
-                true
-            }
-            Ending::Damaged(reason) => {
-                old.state.reject_rest(reason).await?;
-                true
-            }
-        };
-        let end = old.state.position();
-        let identity = old.identity();
-        let Retiring { path, head, saved, state, gzip } = old;
-        let keys = saved.iter().cloned().chain(identity.clone()).collect();
-        let (store, name, shutdown) = (self.store.clone(), self.cfg.name.clone(), self.shutdown.clone());
-        let task = tokio::spawn(async move {
-            let (summary, safe) = state.close(&shutdown).await?;
-            let today = today();
-            store.update(&name, |c| {
-                if let Some(fp) = &identity {
-                    c.set_file(saved.as_ref(), fp, safe, &path, today);
-                }
-                if let Some((fp, len)) = gzip.filter(|_| done && safe >= end) {
-                    c.set_gzip_done(&fp, len, &path, today);
-                }
-            })?;
-            Ok(summary)
-        });
-        self.closing.push(Closing { head, keys, task });
-        Ok(())
-    }
-
-    /// Collects closed files whose positions are saved (all of them, waiting,
-    /// with `wait`).
-    async fn reap(&mut self, wait: bool) -> Result<(), SourceError> {
-        let mut first_error = None;
-        let mut i = 0;
-        while i < self.closing.len() {
-            if !wait && !self.closing[i].task.is_finished() {
-                i += 1;
-                continue;
-            }
-            match self.closing.swap_remove(i).task.await {
-                Ok(Ok(summary)) => self.summary.add(&summary),
-                Ok(Err(e)) => {
-                    first_error.get_or_insert(e);
-                }
-                Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-                Err(_) => {} // the runtime is shutting down
-            }
-        }
-        first_error.map_or(Ok(()), Err)
-    }
-
-    /// Closes every file (shutdown or end), waits for their deliveries and
-    /// saves their positions.
-    async fn close_all(&mut self) -> Result<SourceSummary, SourceError> {
-        let mut first_error = None;
-        for reader in std::mem::take(&mut self.readers) {
-            if let Err(e) = self.retire(reader.retire(), Ending::Stop).await {
-                first_error.get_or_insert(e);
-            }
-        }
-        if let Err(e) = self.reap(true).await {
-            first_error.get_or_insert(e);
-        }
-        first_error.map_or_else(|| Ok(self.summary.clone()), Err)
     }
 }
