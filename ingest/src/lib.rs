@@ -155,9 +155,12 @@ pub async fn run(
     let store = Arc::new(checkpoint::CheckpointStore::open(&config.data_dir)?);
     let hand_over =
         Arc::new(HandOver { remaining: AtomicUsize::new(config.sources.len()), signal: Mutex::new(handed_over) });
-    let lease_gate = lease_gate(config);
+    let teaching = lease_teachers(config).await;
+    let lease_gate = lease_gate(config, &teaching);
     let mut tasks: Vec<(String, tokio::task::JoinHandle<Result<SourceSummary, IngestError>>)> = Vec::new();
-    for ((source, make_processor), listener) in config.sources.iter().zip(makers).zip(listeners) {
+    for (((source, make_processor), listener), teaches) in
+        config.sources.iter().zip(makers).zip(listeners).zip(teaching)
+    {
         let producer = producer.clone();
         let shutdown = shutdown.clone();
         let hand_over = hand_over.clone();
@@ -190,7 +193,7 @@ pub async fn run(
                     Duration::from_millis(config.ingest.poll_interval_ms),
                 );
                 if let Some(gate) = &lease_gate {
-                    let slot = if teaches_leases(source) { &mut file.reports_to } else { &mut file.waits_for };
+                    let slot = if teaches { &mut file.reports_to } else { &mut file.waits_for };
                     *slot = Some(gate.clone());
                 }
                 let store = store.clone();
@@ -228,18 +231,35 @@ pub async fn run(
     }
 }
 
-/// Whether `source` is a file source whose events teach the lease table.
-fn teaches_leases(source: &SourceConfig) -> bool {
-    source.source_type == SourceType::File && enrich::teaches_leases(&source.format)
+/// For each source, whether it is a file source whose events teach the
+/// lease table: by its format, or for `auto`, by what the start of its first
+/// file is (see [`source::sniff_format`]).
+async fn lease_teachers(config: &Config) -> Vec<bool> {
+    let mut teaching = Vec::with_capacity(config.sources.len());
+    for source in &config.sources {
+        let teaches = match (source.source_type, source.path.as_deref()) {
+            (SourceType::File, Some(path)) if config.enrich.leases && source.format == "auto" => {
+                let sniffed = source::sniff_format(path, &config.ingest).await.filter(|f| enrich::teaches_leases(f));
+                if let Some(format) = sniffed {
+                    tracing::info!(source = %source.name, format, "this auto source is a lease log: it is read ahead of the other file sources");
+                }
+                sniffed.is_some()
+            }
+            (SourceType::File, _) => enrich::teaches_leases(&source.format),
+            _ => false,
+        };
+        teaching.push(teaches);
+    }
+    teaching
 }
 
-/// When leases are learnt and some file sources teach them while others do
-/// not: the gate the others wait at until the teaching ones have caught up
-/// (see [`source::CatchUpGate`]).
-fn lease_gate(config: &Config) -> Option<Arc<source::CatchUpGate>> {
-    let files = config.sources.iter().filter(|s| s.source_type == SourceType::File);
-    let teaching = files.clone().filter(|s| teaches_leases(s)).count();
-    (config.enrich.leases && teaching > 0 && files.count() > teaching).then(|| source::CatchUpGate::new(teaching))
+/// When leases are learnt and some file sources teach them (`teaching`,
+/// aligned with `config.sources`) while others do not: the gate the others
+/// wait at (see [`source::CatchUpGate`]).
+fn lease_gate(config: &Config, teaching: &[bool]) -> Option<Arc<source::CatchUpGate>> {
+    let files = config.sources.iter().filter(|s| s.source_type == SourceType::File).count();
+    let teachers = teaching.iter().filter(|teaches| **teaches).count();
+    (config.enrich.leases && teachers > 0 && files > teachers).then(|| source::CatchUpGate::new(teachers))
 }
 
 /// Binds every syslog source's address before any source starts, so a busy

@@ -1,13 +1,14 @@
-//! Live, a proxy line is attributed from a sign-in line written just before
-//! it in another file, even when the proxy source wakes up first: the proxy
-//! source asks the lease sources for a pass and waits for it (see
-//! `vigil_ingest::source::CatchUpGate`).
+//! Lease logs are read ahead of the logs they attribute (see
+//! `vigil_ingest::source::CatchUpGate`): live, a proxy line is attributed
+//! from a sign-in line written just before it in another file, even when the
+//! proxy source wakes up first; in a backfill, `auto` sources found to be
+//! lease logs are read before the others.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use vigil_core::config::{EnrichConfig, IngestConfig, StartAt};
-use vigil_core::shutdown::{self, Phase};
+use vigil_core::config::{Config, EnrichConfig, IngestConfig, StartAt};
+use vigil_core::shutdown::{self, Phase, Shutdown};
 use vigil_core::transport::embedded::EmbeddedTransport;
 use vigil_core::transport::{Positions, Topic, Transport};
 use vigil_core::Event;
@@ -42,12 +43,8 @@ async fn event_with(received: &Mutex<Vec<Event>>, needle: &str) -> Event {
     panic!("no event for {needle}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_proxy_line_read_before_the_lease_source_polls_is_still_attributed() {
-    let dir = tempfile::tempdir().unwrap();
-    let (auth_log, proxy_log, data) =
-        (dir.path().join("auth.log"), dir.path().join("access.log"), dir.path().join("data"));
-    let transport = EmbeddedTransport::new(64, &data.join("deadletter.jsonl"), &[(Topic::Events, "test")]);
+/// Every event the transport delivers, as they come.
+async fn collect(transport: &EmbeddedTransport) -> (Arc<Mutex<Vec<Event>>>, tokio::task::JoinHandle<()>) {
     let mut consumer = transport.consumer(Topic::Events, "test").await.unwrap();
     let received = Arc::new(Mutex::new(Vec::new()));
     let sink = received.clone();
@@ -60,6 +57,22 @@ async fn a_proxy_line_read_before_the_lease_source_polls_is_still_attributed() {
             consumer.commit(&Positions::from([(0, next)])).await.unwrap();
         }
     });
+    (received, consuming)
+}
+
+/// A Squid line from 10.1.2.3 at 2026-03-04 10:42:30 UTC.
+const PROXY_LINE: &str =
+    "1772620950.123    145 10.1.2.3 TCP_MISS/200 5120 GET http://example.com/a - HIER_DIRECT/93.184.216.34 text/html\n";
+/// The sign-in that gives 10.1.2.3 to alice half a minute before.
+const ALICE_SIGNS_IN: &str = "Mar  4 10:42:00 gate sshd[2]: Accepted password for alice from 10.1.2.3 port 5 ssh2\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxy_line_read_before_the_lease_source_polls_is_still_attributed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (auth_log, proxy_log, data) =
+        (dir.path().join("auth.log"), dir.path().join("access.log"), dir.path().join("data"));
+    let transport = EmbeddedTransport::new(64, &data.join("deadletter.jsonl"), &[(Topic::Events, "test")]);
+    let (received, consuming) = collect(&transport).await;
     let enricher = Arc::new(Enricher::new(&EnrichConfig::default(), &data).unwrap());
     let store = Arc::new(CheckpointStore::open(&data).unwrap());
     let gate = CatchUpGate::new(1);
@@ -84,11 +97,8 @@ async fn a_proxy_line_read_before_the_lease_source_polls_is_still_attributed() {
     // Give both sources time to settle into their polls.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    append(&auth_log, "Mar  4 10:42:00 gate sshd[2]: Accepted password for alice from 10.1.2.3 port 5 ssh2\n");
-    append(
-        &proxy_log,
-        "1772620950.123    145 10.1.2.3 TCP_MISS/200 5120 GET http://example.com/a - HIER_DIRECT/93.184.216.34 text/html\n",
-    );
+    append(&auth_log, ALICE_SIGNS_IN);
+    append(&proxy_log, PROXY_LINE);
     let proxied = event_with(&received, "http://example.com/a").await;
     assert_eq!(proxied.user_name.as_deref(), Some("alice"), "{proxied:?}");
 
@@ -96,5 +106,40 @@ async fn a_proxy_line_read_before_the_lease_source_polls_is_still_attributed() {
     for source in sources {
         tokio::time::timeout(Duration::from_secs(60), source).await.expect("deadlock guard").unwrap().unwrap();
     }
+    consuming.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_backfill_auto_sources_that_are_lease_logs_are_read_first() {
+    let dir = tempfile::tempdir().unwrap();
+    // A long auth.log whose one binding comes last, and a one-line proxy log.
+    let failures: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "Mar  4 09:{:02}:{:02} gate sshd[{i}]: Failed password for bob from 10.1.2.9 port 5 ssh2\n",
+                i / 60 % 60,
+                i % 60
+            )
+        })
+        .collect();
+    append(&dir.path().join("auth.log"), &(failures + ALICE_SIGNS_IN));
+    append(&dir.path().join("access.log"), PROXY_LINE);
+    let mut text = format!("tenant = \"school\"\ndata_dir = {:?}\n", dir.path().join("data"));
+    for (name, file) in [("auth", "auth.log"), ("proxy", "access.log")] {
+        let path = dir.path().join(file);
+        text += &format!("[[sources]]\nname = \"{name}\"\ntype = \"file\"\npath = {path:?}\nformat = \"auto\"\n");
+    }
+    let config = Config::from_toml(&text, "test", dir.path()).unwrap();
+    let transport = EmbeddedTransport::new(64, &dir.path().join("deadletter.jsonl"), &[(Topic::Events, "test")]);
+    let (received, consuming) = collect(&transport).await;
+
+    let run = vigil_ingest::run(&config, Arc::new(transport.clone()), ReadMode::ToEnd, Shutdown::never(), None);
+    tokio::time::timeout(Duration::from_secs(120), run).await.expect("deadlock guard").unwrap();
+    let proxied = event_with(&received, "http://example.com/a").await;
+    assert_eq!(
+        (proxied.user_name.as_deref(), proxied.user_attribution.as_deref()),
+        (Some("alice"), Some("lease:sshd")),
+        "{proxied:?}"
+    );
     consuming.abort();
 }

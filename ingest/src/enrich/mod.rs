@@ -17,9 +17,10 @@
 //! before the lease or login line that covers it is not attributed. So file
 //! sources whose format [`teaches_leases`] are read ahead of the others: at
 //! start until they have read everything there is, and live before each
-//! pass of the others (see [`crate::source::CatchUpGate`]). Known limit:
-//! sources with format `auto` are not known to teach and are read with the
-//! proxies, and network syslog sources take no part.
+//! pass of the others (see [`crate::source::CatchUpGate`]); an `auto` source
+//! counts as what the start of its first file is detected as
+//! ([`crate::source::sniff_format`]). Known limit: network syslog sources
+//! take no part.
 
 pub mod directory;
 pub mod lease_store;

@@ -43,7 +43,7 @@ use super::unwrap::{HEADER_FORMATS, PREFIX};
 use super::{by_name, LineContext, LineUse, ParseError, Parser, SyslogRouter, FORMATS};
 use chrono::{DateTime, Utc};
 use vigil_core::config::IngestConfig;
-use vigil_core::Event;
+use vigil_core::{Event, Label};
 
 /// How the format was chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +110,30 @@ fn notable_elsewhere(ingest: &IngestConfig, line: &str, ctx: &LineContext<'_>, c
 /// Whether what a parser made of a line proves its format.
 fn is_notable(line_use: LineUse, events: &[Event]) -> bool {
     line_use != LineUse::Event || events.iter().any(|e| e.action != "other")
+}
+
+/// The detection `auto` makes from a log's first `lines` (read at `now`), or
+/// `None` when they do not decide it.
+pub fn detect<'a>(
+    lines: impl IntoIterator<Item = &'a str>,
+    ingest: &IngestConfig,
+    now: DateTime<Utc>,
+) -> Option<Detection> {
+    static SAMPLE: Label = Label::constant("sample");
+    let mut parser = AutoParser::new(ingest);
+    let mut events = Vec::new();
+    let mut offset = 0;
+    for (line_no, line) in (1..).zip(lines) {
+        let ctx = LineContext { tenant: &SAMPLE, source: &SAMPLE, line_no, offset, now };
+        // A line no format accepts decides nothing; the next may.
+        let _ = parser.parse(line, &ctx, &mut events);
+        events.clear();
+        if let Some(detection) = parser.detection() {
+            return Some(detection.clone());
+        }
+        offset += line.len() as u64 + 1;
+    }
+    None
 }
 
 impl AutoParser {

@@ -55,7 +55,7 @@ mod webfields;
 mod weburl;
 mod windows;
 
-pub use auto::{AutoParser, Detection};
+pub use auto::{detect, AutoParser, Detection};
 pub use combined::CombinedParser;
 pub use dhcp::DhcpParser;
 pub use e2guardian::E2guardianParser;

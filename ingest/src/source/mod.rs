@@ -12,12 +12,14 @@ mod catch_up;
 mod files;
 mod input;
 mod scan;
+mod sniff;
 mod state;
 mod stdin;
 mod tracked;
 
 pub use catch_up::{CatchUpGate, CaughtUp};
 pub use files::FileSource;
+pub use sniff::sniff_format;
 pub use state::SourceState;
 pub use stdin::run_stdin;
 
