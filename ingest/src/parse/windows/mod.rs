@@ -1,13 +1,19 @@
 //! Windows Security event log events as JSON, one object per line.
 //!
-//! Two shapes are read (see [`record`] for the field names):
+//! Three shapes are read (see [`record`] for the field names):
 //! - the event's own fields: `{"EventID": 4624, "TimeCreated": ...,
 //!   "Computer": ..., "EventData": {"TargetUserName": ...}}` as written by
 //!   NXLog's `im_msvistalog` + `to_json()` (which flattens the event data to
 //!   the top level and names the time `EventTime`, the computer `Hostname`),
-//!   by PowerShell (`Get-WinEvent` objects passed through `ConvertTo-Json
-//!   -Compress`), or by converting the event XML to JSON
+//!   or by converting the event XML to JSON
 //!   (`{"Event": {"System": ..., "EventData": {"Data": [{"@Name", "#text"}]}}}`);
+//! - PowerShell's `Get-WinEvent ... | ConvertTo-Json -Compress`, one
+//!   `EventLogRecord` a line: `{"Id": 4624, "Version": 2, "MachineName",
+//!   "TimeCreated", "Message", ..., "Properties": [{"Value": "S-1-5-18"}, ...]}`,
+//!   whose event data has no names: for the event ids below, [`properties`]
+//!   names each position from the event's template (Microsoft's Event XML
+//!   for that event) and the event is then read as a named one. A record
+//!   with an `EventData` object is read by name instead;
 //! - Winlogbeat's ECS documents: `{"@timestamp", "winlog": {"event_id",
 //!   "computer_name", "event_data"}, "event": {"code"}}`. Winlogbeat 7's
 //!   security module moves a logon's `TargetUserName`, `TargetDomainName`,
@@ -27,6 +33,7 @@
 //! UTC: configure NXLog to write UTC or RFC 3339 times.
 
 mod events;
+mod properties;
 mod record;
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 
 use super::super::json_line::{powershell_time, Json, Members};
 use super::super::ParseError;
+use super::properties::Properties;
 use chrono::{DateTime, Utc};
 
 /// The parts of a Windows event the parser uses.
@@ -14,6 +15,9 @@ pub(super) struct Record<'a> {
     pub computer: Option<&'a str>,
     /// Where the named event-data fields are looked up, in order.
     data: Vec<&'a Members<'a>>,
+    /// PowerShell's positional event data, read instead of `data` when the
+    /// record has no `EventData`.
+    properties: Option<Properties<'a>>,
     /// A Winlogbeat document's root, where Winlogbeat 7 moved some fields
     /// (see [`MOVED_BY_WINLOGBEAT_7`]).
     ecs: Option<&'a Members<'a>>,
@@ -53,13 +57,15 @@ impl<'a> Record<'a> {
         let host_name = root.get("host").and_then(|host| host.get("name"));
         let computer = winlog.get("computer_name").or(host_name).and_then(Json::as_str);
         let data = winlog.get("event_data").and_then(Json::as_object).into_iter().collect();
-        Ok(Record { id, timestamp, computer, data, ecs: Some(root) })
+        Ok(Record { id, timestamp, computer, data, properties: None, ecs: Some(root) })
     }
 
     /// The event's System fields at the top level (NXLog, PowerShell) or
     /// under `Event.System` / `System` (event XML converted to JSON); the
     /// event data in `EventData` (named fields, or a `Data` list of
-    /// `{"@Name", "#text"}`), or flattened to the top level as NXLog does.
+    /// `{"@Name", "#text"}`), else in PowerShell's positional `Properties`
+    /// list for the event ids [`Properties`] knows, else flattened to the
+    /// top level as NXLog does.
     fn raw(root: &'a Members<'a>) -> Result<Self, ParseError> {
         let event = root.get("Event").and_then(Json::as_object).unwrap_or(root);
         let system = event.get("System").and_then(Json::as_object).unwrap_or(event);
@@ -71,28 +77,45 @@ impl<'a> Record<'a> {
         let timestamp = time_of(time, time_name)?;
         let computer = first_of(system, &["Computer", "Hostname", "MachineName"]).and_then(|(_, v)| v.as_str());
         let event_data = event.get("EventData").and_then(Json::as_object);
-        let data = event_data.into_iter().chain([event]).collect();
-        Ok(Record { id, timestamp, computer, data, ecs: None })
+        let properties = event_data.is_none().then(|| Properties::read(id, event.get("Properties"))).flatten();
+        // A PowerShell record's own members (its `ProcessId`, `UserId`...)
+        // are not event data.
+        let data = match properties {
+            Some(_) => Vec::new(),
+            None => event_data.into_iter().chain([event]).collect(),
+        };
+        Ok(Record { id, timestamp, computer, data, properties, ecs: None })
     }
 
     /// The named event-data field as text; absent, `-` and empty are all
     /// `None` (Windows writes `-` for "no value").
     /// In a Winlogbeat document, a field Winlogbeat 7 moved out of the event
-    /// data is read from where it moved.
+    /// data is read from where it moved; in a PowerShell record, a field is
+    /// read from its position.
     pub fn field(&self, name: &str) -> Option<String> {
-        let value = self.data.iter().find_map(|container| lookup(container, name)).or_else(|| self.moved(name))?;
-        let text = match value {
-            Json::String(s) => s.trim().to_string(),
-            Json::Number(n) => n.to_string(),
-            _ => return None,
+        let text = match &self.properties {
+            Some(properties) => properties.text(name)?,
+            None => scalar_text(
+                self.data.iter().find_map(|container| lookup(container, name)).or_else(|| self.moved(name))?,
+            )?,
         };
-        (!text.is_empty() && text != "-").then_some(text)
+        let text = text.trim();
+        (!text.is_empty() && text != "-").then(|| text.to_string())
     }
 
     /// Where Winlogbeat 7 put the event-data field `name`, if it moved it.
     fn moved(&self, name: &str) -> Option<&'a Json<'a>> {
         let (_, [parent, child]) = MOVED_BY_WINLOGBEAT_7.iter().find(|(field, _)| *field == name)?;
         self.ecs?.get(parent)?.get(child)
+    }
+}
+
+/// A string or number as text; other values have none.
+pub(super) fn scalar_text(value: &Json<'_>) -> Option<String> {
+    match value {
+        Json::String(s) => Some(s.to_string()),
+        Json::Number(n) => Some(n.to_string()),
+        _ => None,
     }
 }
 
