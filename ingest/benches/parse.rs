@@ -171,7 +171,8 @@ fn serialize(c: &mut Criterion, now: DateTime<Utc>, ingest: &IngestConfig) {
     let mut parser = by_name("squid", ingest).expect("known format");
     let mut events = Vec::new();
     for (i, line) in squid_lines().iter().enumerate() {
-        let ctx = LineContext { tenant: &TENANT, source: &SOURCE, line_no: i as u64 + 1, offset: 0, now };
+        let ctx =
+            LineContext { tenant: &TENANT, source: &SOURCE, line_no: i as u64 + 1, offset: 0, now, read_as: None };
         let _ = parser.parse(line, &ctx, &mut events);
     }
     let mut group = c.benchmark_group("serialize");
@@ -199,7 +200,7 @@ fn parse_all(parser: &mut dyn Parser, lines: &[String], out: &mut Vec<Event>, no
     let mut offset = 0u64;
     let mut events = 0;
     for (i, line) in lines.iter().enumerate() {
-        let ctx = LineContext { tenant: &TENANT, source: &SOURCE, line_no: i as u64 + 1, offset, now };
+        let ctx = LineContext { tenant: &TENANT, source: &SOURCE, line_no: i as u64 + 1, offset, now, read_as: None };
         let _ = parser.parse(line, &ctx, out);
         offset += line.len() as u64 + 1;
         if out.len() >= BATCH {

@@ -86,8 +86,14 @@ impl LineProcessor {
             Ok(text) => std::borrow::Cow::Borrowed(text),
             Err(_) => String::from_utf8_lossy(&line.bytes),
         };
-        let ctx =
-            LineContext { tenant: &self.tenant, source: &self.source, line_no: line.line_no, offset: line.offset, now };
+        let ctx = LineContext {
+            tenant: &self.tenant,
+            source: &self.source,
+            line_no: line.line_no,
+            offset: line.offset,
+            now,
+            read_as: None,
+        };
         let before = events.len();
         let line_use = self.parser.parse(&text, &ctx, events).map_err(|e| e.0)?;
         self.used[line_use.index()].inc();

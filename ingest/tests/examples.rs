@@ -84,7 +84,8 @@ fn parse_file(parser: &mut dyn Parser, file: &str) -> Parsed {
     let mut offset = 0u64;
     let (tenant, source) = (Label::constant("demo-primary"), Label::from(file.to_string()));
     for (i, line) in text.lines().enumerate() {
-        let ctx = LineContext { tenant: &tenant, source: &source, line_no: i as u64 + 1, offset, now: now() };
+        let ctx =
+            LineContext { tenant: &tenant, source: &source, line_no: i as u64 + 1, offset, now: now(), read_as: None };
         if let Err(e) = parser.parse(line, &ctx, &mut parsed.events) {
             parsed.rejected.push((i + 1, line.to_string(), e.0));
         }

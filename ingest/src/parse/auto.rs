@@ -124,7 +124,7 @@ pub fn detect<'a>(
     let mut events = Vec::new();
     let mut offset = 0;
     for (line_no, line) in (1..).zip(lines) {
-        let ctx = LineContext { tenant: &SAMPLE, source: &SAMPLE, line_no, offset, now };
+        let ctx = LineContext { tenant: &SAMPLE, source: &SAMPLE, line_no, offset, now, read_as: None };
         // A line no format accepts decides nothing; the next may.
         let _ = parser.parse(line, &ctx, &mut events);
         events.clear();

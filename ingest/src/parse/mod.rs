@@ -179,6 +179,23 @@ pub struct LineContext<'a> {
     /// 10:42:00`): the year is chosen so the time is not more than a day
     /// after this instant. Normally the time the line was read.
     pub now: DateTime<Utc>,
+    /// The line as read, when the parser is handed another text for it (a
+    /// syslog header stripped or rewritten by [`SyslogUnwrap`] or the
+    /// `syslog` router); see [`LineContext::as_read`].
+    pub read_as: Option<&'a str>,
+}
+
+impl<'a> LineContext<'a> {
+    /// The text to keep as evidence of the line a parser was handed as
+    /// `seen`: the line as read when the parser was handed another text, so
+    /// that records kept across lines (Postfix, Exim) hold the lines as
+    /// written, and their ids derive from them.
+    pub fn as_read<'b>(&self, seen: &'b str) -> &'b str
+    where
+        'a: 'b,
+    {
+        self.read_as.unwrap_or(seen)
+    }
 }
 
 /// What a parsed line became. Every line read is accounted for as exactly

@@ -27,6 +27,7 @@ pub fn ctx_at(offset: u64) -> LineContext<'static> {
         line_no: offset + 1,
         offset,
         now: Utc.with_ymd_and_hms(2026, 3, 4, 12, 0, 0).unwrap(),
+        read_as: None,
     }
 }
 

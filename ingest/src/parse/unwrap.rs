@@ -24,9 +24,9 @@
 //!
 //! The events the inner parser makes for the line get the whole original
 //! line as `message` and an id derived from it, and the header's host as
-//! `host.name` when the inner format names none. Events a correlating inner
-//! parser releases for earlier lines, and multi-line records, keep the text
-//! their parser saw.
+//! `host.name` when the inner format names none. A correlating inner parser
+//! (Postfix, Exim) keeps the whole lines too, as [`LineContext::as_read`]
+//! gives them, in the records it releases later.
 
 use super::{set_origin, syslog, LineContext, LineUse, ParseError, Parser};
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -68,7 +68,8 @@ impl Parser for SyslogUnwrap {
             (Cow::Borrowed(header.msg), header.host)
         };
         let before = out.len();
-        let line_use = self.inner.parse(&inner_line, ctx, out)?;
+        let inner_ctx = LineContext { read_as: Some(ctx.as_read(line)), ..*ctx };
+        let line_use = self.inner.parse(&inner_line, &inner_ctx, out)?;
         adopt_line(out.get_mut(before..).unwrap_or_default(), &inner_line, line, host, ctx);
         Ok(line_use)
     }

@@ -107,8 +107,10 @@ impl Parser for EximParser {
             (Some(id), record) => (id, record),
         };
         let fresh = !self.held.contains(id);
-        let message = self.held.get_or_insert_with(id, ctx.offset, out, || Message::new(id, l.time, l.host, line, ctx));
-        message.push_line(line);
+        let message = self
+            .held
+            .get_or_insert_with(id, ctx.offset, out, || Message::new(id, l.time, l.host, ctx.as_read(line), ctx));
+        message.push_line(ctx.as_read(line));
         match record {
             Record::Arrival(a) => message.arrive(a),
             Record::Delivery(d) => message.deliver(d),

@@ -83,10 +83,10 @@ impl Parser for PostfixParser {
             _ => LineUse::Correlated,
         };
         let finished = matches!(record, Record::Removed | Record::ContentReject { .. });
-        let mail = self
-            .held
-            .get_or_insert_with(queue_id, ctx.offset, out, || Mail::new(queue_id, sys.timestamp, sys.host, line, ctx));
-        mail.apply(record, line);
+        let mail = self.held.get_or_insert_with(queue_id, ctx.offset, out, || {
+            Mail::new(queue_id, sys.timestamp, sys.host, ctx.as_read(line), ctx)
+        });
+        mail.apply(record, ctx.as_read(line));
         if finished {
             out.extend(self.held.finish(queue_id));
         }

@@ -314,3 +314,17 @@ fn hostile_content_is_kept_verbatim() {
     let err = parse_lines(&mut router(), &[&huge]).unwrap_err().0;
     assert!(err.starts_with("the sshd parser rejected this `sshd` line") && err.len() < 200, "{err:.200}");
 }
+
+#[test]
+fn a_correlated_message_keeps_its_lines_as_written() {
+    let lines = [
+        "<22>Mar  4 08:55:02 gw01 postfix/cleanup[3312]: 4C1A21E0F3: message-id=<a1@parents.example>",
+        "<22>1 2026-03-04T08:55:02Z gw01 postfix/qmgr 1201 - - 4C1A21E0F3: from=<office@parents.example>, size=18231, nrcpt=1 (queue active)",
+        "Mar  4 08:55:03 gw01 postfix/smtp[3316]: 4C1A21E0F3: to=<head@school.example>, relay=mx.trust.example[10.20.0.26]:25, delay=1.2, delays=0.1/0.01/0.3/0.8, dsn=2.0.0, status=sent (250 2.0.0 Ok)",
+        "<22>Mar  4 08:55:03 gw01 postfix/qmgr[1201]: 4C1A21E0F3: removed",
+    ];
+    let events = parse_lines(&mut router(), &lines).unwrap();
+    let [mail] = events.as_slice() else { panic!("one mail: {events:?}") };
+    assert_eq!(mail.message, lines.join("\n"));
+    assert_eq!(mail.id, Event::derive_id("st-marys", "test-source", 0, lines[0].as_bytes()));
+}
