@@ -82,9 +82,13 @@ pub(super) fn tag_program(tag: &str) -> Option<&str> {
 }
 
 /// Whether `name` looks like a program name (and so cannot be a host name
-/// followed by `:`): one or more letters, digits, `-`, `_`, `.` or `/`.
+/// followed by `:`): one or more letters, digits, `-`, `_`, `.` or `/`, and
+/// not an IPv4 address (`10.0.0.1:`, as some network devices write their
+/// address).
 fn is_program_name(name: &str) -> bool {
-    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+    !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'))
+        && name.parse::<std::net::Ipv4Addr>().is_err()
 }
 
 /// The next space-delimited token after any leading spaces, and the text
@@ -173,6 +177,8 @@ mod tests {
         assert_eq!((l.host, l.program), (Some("fe80::1"), "sshd"));
         let l = parse("Mar  4 10:42:00 ::1: sshd[1]: x", now).unwrap();
         assert_eq!((l.host, l.program), (Some("::1:"), "sshd"));
+        let l = parse("Mar  4 10:42:00 10.0.0.1: sshd[1]: x", now).unwrap();
+        assert_eq!((l.host, l.program), (Some("10.0.0.1:"), "sshd"));
     }
 
     #[test]
