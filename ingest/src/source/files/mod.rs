@@ -198,6 +198,9 @@ impl FileSource {
             caught_up,
         };
         let outcome = follower.follow(&mut shutdown).await;
+        // Nothing more will be read: the sources waiting for this one must
+        // not wait while its deliveries are awaited.
+        follower.caught_up = None;
         handed_over();
         let closed = follower.close_all().await;
         let stopped = outcome?;
