@@ -94,7 +94,10 @@ impl Parser for SyslogUnwrap {
 pub(super) fn native_line(line: &str, now: DateTime<Utc>) -> Result<Cow<'_, str>, ParseError> {
     let after_pri = strip_pri(line)?;
     match rfc5424_rest(line, after_pri) {
-        Some(rest) => Ok(read_rfc5424(after_pri, rest)?.with_traditional_header(now)),
+        Some(rest) => {
+            let (header, fields) = read_rfc5424(rest)?;
+            Ok(Cow::Owned(fields.traditional_line(&header, now)))
+        }
         None => Ok(Cow::Borrowed(after_pri)),
     }
 }
@@ -125,10 +128,6 @@ fn rfc5424_rest<'a>(line: &str, after_pri: &'a str) -> Option<&'a str> {
 /// A syslog header read from a line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Header<'a> {
-    /// The line after `<PRI>`.
-    after_pri: &'a str,
-    /// The RFC 5424 fields, when the header is RFC 5424.
-    rfc5424: Option<Rfc5424<'a>>,
     /// The sending host, unless `-`.
     host: Option<&'a str>,
     /// The message.
@@ -148,25 +147,27 @@ impl<'a> Header<'a> {
     fn read(line: &'a str, now: DateTime<Utc>) -> Result<Self, ParseError> {
         let after_pri = strip_pri(line)?;
         if let Some(rest) = rfc5424_rest(line, after_pri) {
-            return read_rfc5424(after_pri, rest);
+            return read_rfc5424(rest).map(|(header, _)| header);
         }
         let sys = syslog::parse(after_pri, now).map_err(|e| ParseError(format!("not a syslog line: {e}")))?;
-        Ok(Header { after_pri, rfc5424: None, host: sys.host, msg: sys.message })
+        Ok(Header { host: sys.host, msg: sys.message })
     }
+}
 
-    /// The line as a parser of a syslog-native format reads it.
-    fn with_traditional_header(&self, now: DateTime<Utc>) -> Cow<'a, str> {
-        let Some(h) = &self.rfc5424 else { return Cow::Borrowed(self.after_pri) };
-        let timestamp = match h.timestamp {
+impl Rfc5424<'_> {
+    /// `header`'s line as a parser of a syslog-native format reads it:
+    /// `TIMESTAMP [HOST ]APP[PROCID]: MSG`.
+    fn traditional_line(&self, header: &Header<'_>, now: DateTime<Utc>) -> String {
+        let timestamp = match self.timestamp {
             "-" => Cow::Owned(now.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
             t => Cow::Borrowed(t),
         };
-        let host = self.host.map_or(String::new(), |host| format!("{host} "));
-        let tag = match h.proc_id {
-            "-" => h.app_name.to_string(),
-            pid => format!("{}[{pid}]", h.app_name),
+        let host = header.host.map_or(String::new(), |host| format!("{host} "));
+        let tag = match self.proc_id {
+            "-" => self.app_name.to_string(),
+            pid => format!("{}[{pid}]", self.app_name),
         };
-        Cow::Owned(format!("{timestamp} {host}{tag}: {}", self.msg))
+        format!("{timestamp} {host}{tag}: {}", header.msg)
     }
 }
 
@@ -183,7 +184,7 @@ fn strip_pri(line: &str) -> Result<&str, ParseError> {
 
 /// Reads `TIMESTAMP HOSTNAME APP-NAME PROCID MSGID SD [SP MSG]` (`rest`,
 /// after `<PRI>1 `).
-fn read_rfc5424<'a>(after_pri: &'a str, rest: &'a str) -> Result<Header<'a>, ParseError> {
+fn read_rfc5424(rest: &str) -> Result<(Header<'_>, Rfc5424<'_>), ParseError> {
     let (timestamp, rest) = field(rest, "TIMESTAMP", 64)?;
     if timestamp != "-" && DateTime::parse_from_rfc3339(timestamp).is_err() {
         return Err(ParseError("RFC 5424 TIMESTAMP is neither `-` nor an RFC 3339 time".into()));
@@ -201,7 +202,7 @@ fn read_rfc5424<'a>(after_pri: &'a str, rest: &'a str) -> Result<Header<'a>, Par
     };
     let msg = msg.strip_prefix('\u{FEFF}').unwrap_or(msg);
     let host = (host != "-").then_some(host);
-    Ok(Header { after_pri, rfc5424: Some(Rfc5424 { timestamp, app_name, proc_id }), host, msg })
+    Ok((Header { host, msg }, Rfc5424 { timestamp, app_name, proc_id }))
 }
 
 /// The next header field, which must be 1 to `max` printable US-ASCII
