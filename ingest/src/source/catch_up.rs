@@ -94,14 +94,11 @@ impl CatchUpGate {
     /// `at`, asking them for one; gives up on those that have not after
     /// [`PATIENCE`] (see the module documentation).
     pub async fn caught_up_to(&self, at: Instant) {
-        let behind = |sources: &[LeaseSource]| sources.iter().any(|s| s.is_behind(at));
-        if !behind(&self.sources()) {
+        let asked = self.sources().iter().filter(|s| s.is_behind(at)).inspect(|s| s.wanted.notify_one()).count();
+        if asked == 0 {
             return;
         }
-        for source in self.sources().iter().filter(|s| s.is_behind(at)) {
-            source.wanted.notify_one();
-        }
-        let caught_up = self.wait_until(|| !behind(&self.sources()));
+        let caught_up = self.wait_until(|| !self.sources().iter().any(|s| s.is_behind(at)));
         if tokio::time::timeout(PATIENCE, caught_up).await.is_err() {
             let mut sources = self.sources();
             let lagging = sources.iter_mut().filter(|s| s.is_behind(at)).map(|s| s.lagging = true).count();

@@ -2,7 +2,7 @@
 //! the lease ordering ([`super::CatchUpGate`]) must know at start which
 //! sources teach the lease table.
 
-use super::input::{content_of, raw_head, Content};
+use super::input::{content_of, Content};
 use super::scan;
 use chrono::Utc;
 use std::fs::File;
@@ -34,13 +34,9 @@ pub async fn sniff_format(path: &Path, ingest: &IngestConfig) -> Option<&'static
 
 /// The first [`SAMPLE_BYTES`] of a plain (not compressed) file, as text.
 fn sample(path: &Path) -> Option<String> {
-    let file = File::open(path).ok()?;
-    if content_of(&raw_head(&file).ok()?, path) != Content::Plain {
-        return None;
-    }
     let mut bytes = Vec::new();
-    file.take(SAMPLE_BYTES).read_to_end(&mut bytes).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+    File::open(path).ok()?.take(SAMPLE_BYTES).read_to_end(&mut bytes).ok()?;
+    (content_of(&bytes, path) == Content::Plain).then(|| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]
