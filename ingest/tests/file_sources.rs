@@ -1,7 +1,8 @@
 //! File sources against real files in a temporary folder and the embedded
 //! transport: globs, rotation (rename-and-create, copytruncate), gzip,
-//! restarts. Every line must arrive exactly once. Waits are polls with a
-//! generous deadlock guard, never timing assertions.
+//! restarts, lease logs read ahead of the logs they attribute. Every line
+//! must arrive exactly once. Waits are polls with a generous deadlock guard,
+//! never timing assertions.
 
 use flate2::write::GzEncoder;
 use std::collections::BTreeMap;
@@ -10,14 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::task::JoinHandle;
-use vigil_core::config::{IngestConfig, StartAt};
+use vigil_core::config::{Config, EnrichConfig, IngestConfig, StartAt};
 use vigil_core::shutdown::{self, Phase, Shutdown, ShutdownTrigger};
 use vigil_core::transport::embedded::EmbeddedTransport;
 use vigil_core::transport::{Positions, Topic, Transport};
 use vigil_core::{DeadLetter, Event};
 use vigil_ingest::checkpoint::CheckpointStore;
+use vigil_ingest::enrich::Enricher;
 use vigil_ingest::pipeline::LineProcessor;
-use vigil_ingest::source::{FileSource, NewProcessor, ReadMode, SourceError, SourceSummary};
+use vigil_ingest::source::{CatchUpGate, FileSource, NewProcessor, ReadMode, SourceError, SourceSummary};
 
 /// A Squid access-log line whose URL carries `tag`.
 fn line(tag: &str) -> String {
@@ -64,7 +66,7 @@ struct Harness {
     logs: PathBuf,
     data: PathBuf,
     transport: EmbeddedTransport,
-    received: Arc<Mutex<Vec<String>>>,
+    received: Arc<Mutex<Vec<Event>>>,
     consumer: JoinHandle<()>,
 }
 
@@ -83,10 +85,7 @@ impl Harness {
                 let batch = consumer.poll(16, Duration::from_millis(50)).await.unwrap();
                 let Some(last) = batch.last() else { continue };
                 let next = last.offset + 1;
-                for record in &batch {
-                    let event = Event::from_json(&record.payload).unwrap();
-                    sink.lock().unwrap().push(event.message);
-                }
+                sink.lock().unwrap().extend(batch.iter().map(|r| Event::from_json(&r.payload).unwrap()));
                 consumer.commit(&Positions::from([(0, next)])).await.unwrap();
             }
         });
@@ -140,14 +139,21 @@ impl Harness {
     /// Asserts every line of `expected` arrived exactly once and nothing else.
     fn assert_exactly_once(&self, expected: &[&str]) {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for m in self.received.lock().unwrap().iter() {
-            *counts.entry(m.clone()).or_default() += 1;
+        for e in self.received.lock().unwrap().iter() {
+            *counts.entry(e.message.clone()).or_default() += 1;
         }
         let wanted: BTreeMap<String, usize> =
             expected.iter().flat_map(|text| text.lines()).map(|l| (l.to_string(), 1)).collect();
         let extra: Vec<_> = counts.iter().filter(|(l, n)| wanted.get(*l) != Some(n)).collect();
         let missing: Vec<_> = wanted.keys().filter(|l| !counts.contains_key(*l)).collect();
         assert!(extra.is_empty() && missing.is_empty(), "duplicated or unexpected: {extra:?}\nmissing: {missing:?}");
+    }
+
+    /// The first event whose message contains `needle`, once it has come.
+    async fn event_with(&self, needle: &str) -> Event {
+        let found = || self.received.lock().unwrap().iter().find(|e| e.message.contains(needle)).cloned();
+        eventually(&format!("an event for {needle}"), || found().is_some()).await;
+        found().expect("it came")
     }
 
     fn dead_letters(&self) -> Vec<DeadLetter> {
@@ -310,7 +316,7 @@ async fn a_damaged_gzip_file_is_read_to_the_damage_and_dead_lettered_without_sto
     assert!(dead[0].file.as_deref().is_some_and(|f| f.ends_with("access.log.1.gz")), "{:?}", dead[0].file);
     let events = summary.events as usize;
     h.wait_for(events).await;
-    let received = h.received.lock().unwrap().clone();
+    let received: Vec<String> = h.received.lock().unwrap().iter().map(|e| e.message.clone()).collect();
     assert!(good.lines().all(|l| received.iter().any(|r| r == l)), "the good file was read");
     let read_before_damage: Vec<&String> = received.iter().filter(|r| r.contains("damaged-")).collect();
     assert!(!read_before_damage.is_empty(), "lines before the damage were read");
@@ -425,4 +431,91 @@ async fn dead_letters_name_the_file_and_its_own_line_numbers() {
     let last = h.dead_letters().pop().unwrap();
     assert_eq!((last.line, last.raw.as_slice()), (4, b"still not squid".as_slice()));
     assert_eq!(last.file.as_deref(), Some(&*h.path("a.log").to_string_lossy()));
+}
+
+// Lease logs are read ahead of the logs they attribute (see
+// `vigil_ingest::source::CatchUpGate`).
+
+/// A Squid line from 10.1.2.3 at 2026-03-04 10:42:30 UTC.
+const PROXY_LINE: &str =
+    "1772620950.123    145 10.1.2.3 TCP_MISS/200 5120 GET http://example.com/a - HIER_DIRECT/93.184.216.34 text/html\n";
+/// The sign-in that gives 10.1.2.3 to alice half a minute before.
+const ALICE_SIGNS_IN: &str = "Mar  4 10:42:00 gate sshd[2]: Accepted password for alice from 10.1.2.3 port 5 ssh2\n";
+
+/// Processors of `format` that enrich with `enricher`.
+fn enriching(format: &'static str, enricher: &Arc<Enricher>) -> NewProcessor {
+    let enricher = enricher.clone();
+    Arc::new(move || {
+        let parser = vigil_ingest::parse::by_name(format, &IngestConfig::default()).unwrap();
+        LineProcessor::new(parser, "school", format, 64 * 1024).with_enricher(enricher.clone())
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_a_proxy_line_read_before_the_lease_source_polls_is_still_attributed() {
+    let h = Harness::new(64).await;
+    let enricher = Arc::new(Enricher::new(&EnrichConfig::default(), &h.data).unwrap());
+    let gate = CatchUpGate::new(1);
+    // The lease source would not poll again for a minute on its own.
+    let mut auth = FileSource::new("auth", &h.path("auth.log"), StartAt::Beginning, 64 * 1024, Duration::from_secs(60));
+    auth.reports_to = Some(gate.clone());
+    let mut proxy = h.source("access.log");
+    proxy.waits_for = Some(gate);
+    append(&h.path("auth.log"), "Mar  4 10:40:00 gate sshd[1]: Accepted password for bob from 10.1.2.9 port 5 ssh2\n");
+    append(&h.path("access.log"), "");
+
+    let (trigger, shutdown) = shutdown::channel();
+    let mut sources = Vec::new();
+    for (source, format) in [(auth, "sshd"), (proxy, "squid")] {
+        let (producer, store, shutdown) = (Arc::new(h.transport.clone()), h.store(), shutdown.clone());
+        let new_processor = enriching(format, &enricher);
+        sources.push(tokio::spawn(async move {
+            source.run(new_processor, producer, store, ReadMode::Follow, shutdown, || {}).await
+        }));
+    }
+    h.event_with("for bob").await;
+    // Give both sources time to settle into their polls.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    append(&h.path("auth.log"), ALICE_SIGNS_IN);
+    append(&h.path("access.log"), PROXY_LINE);
+    let proxied = h.event_with("http://example.com/a").await;
+    assert_eq!(proxied.user_name.as_deref(), Some("alice"), "{proxied:?}");
+
+    trigger.set(Phase::Stop);
+    for source in sources {
+        tokio::time::timeout(Duration::from_secs(60), source).await.expect("deadlock guard").unwrap().unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_backfill_auto_sources_that_are_lease_logs_are_read_first() {
+    let h = Harness::new(64).await;
+    // A long auth.log whose one binding comes last, and a one-line proxy log.
+    let failures: String = (0..20_000)
+        .map(|i| {
+            format!(
+                "Mar  4 09:{:02}:{:02} gate sshd[{i}]: Failed password for bob from 10.1.2.9 port 5 ssh2\n",
+                i / 60 % 60,
+                i % 60
+            )
+        })
+        .collect();
+    append(&h.path("auth.log"), &(failures + ALICE_SIGNS_IN));
+    append(&h.path("access.log"), PROXY_LINE);
+    let mut text = format!("tenant = \"school\"\ndata_dir = {:?}\n", h.data);
+    for (name, file) in [("auth", "auth.log"), ("proxy", "access.log")] {
+        let path = h.path(file);
+        text += &format!("[[sources]]\nname = \"{name}\"\ntype = \"file\"\npath = {path:?}\nformat = \"auto\"\n");
+    }
+    let config = Config::from_toml(&text, "test", &h.data).unwrap();
+
+    let run = vigil_ingest::run(&config, Arc::new(h.transport.clone()), ReadMode::ToEnd, Shutdown::never(), None);
+    tokio::time::timeout(Duration::from_secs(120), run).await.expect("deadlock guard").unwrap();
+    let proxied = h.event_with("http://example.com/a").await;
+    assert_eq!(
+        (proxied.user_name.as_deref(), proxied.user_attribution.as_deref()),
+        (Some("alice"), Some("lease:sshd")),
+        "{proxied:?}"
+    );
 }
