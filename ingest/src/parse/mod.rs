@@ -196,6 +196,12 @@ impl<'a> LineContext<'a> {
     {
         self.read_as.unwrap_or(seen)
     }
+
+    /// The context for a parser handed another text for `line` (the line as
+    /// read, or as read by an outer reader already).
+    pub fn handing_on(&self, line: &'a str) -> LineContext<'a> {
+        LineContext { read_as: Some(self.as_read(line)), ..*self }
+    }
 }
 
 /// What a parsed line became. Every line read is accounted for as exactly

@@ -172,7 +172,7 @@ impl Parser for SyslogRouter {
         let native = native_line(line, ctx.now)?;
         let sys = syslog::parse(&native, ctx.now).map_err(|e| ParseError(format!("no readable syslog header: {e}")))?;
         let before = out.len();
-        let inner_ctx = LineContext { read_as: Some(ctx.as_read(line)), ..*ctx };
+        let inner_ctx = ctx.handing_on(line);
         let line_use = match Family::of(sys.program) {
             Some(family) => self.child(family).parse(&native, &inner_ctx, out).map_err(|e| {
                 ParseError(format!(

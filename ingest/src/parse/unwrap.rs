@@ -68,7 +68,7 @@ impl Parser for SyslogUnwrap {
             (Cow::Borrowed(header.msg), header.host)
         };
         let before = out.len();
-        let inner_ctx = LineContext { read_as: Some(ctx.as_read(line)), ..*ctx };
+        let inner_ctx = ctx.handing_on(line);
         let line_use = self.inner.parse(&inner_line, &inner_ctx, out)?;
         adopt_line(out.get_mut(before..).unwrap_or_default(), &inner_line, line, host, ctx);
         Ok(line_use)
