@@ -6,22 +6,37 @@
 //!   and `email.subject`.
 //! - [`alert`]: the alert record and its deterministic id.
 //! - [`throttle`]: per-(rule, user) windows in event time.
-//! - [`email`], [`mailer`], [`notifier`]: rendering and delivering emails.
-//! - [`state`]: what survives a restart (throttle, emailed alert ids).
+//! - [`routing`]: who is told of an alert (recipient lists, routes) and how.
+//! - [`postbox`]: emailing now, holding over [`quiet_hours`], keeping for a
+//!   [`digest`]; [`clock`] and [`uk_time`] tell the time they go by.
+//! - [`email`], [`digest_email`], [`mailer`], [`notifier`]: rendering and
+//!   delivering emails.
+//! - [`state`]: what survives a restart (throttle, emailed ids, held alerts,
+//!   digests).
 //! - [`pipeline`]: the consume → alert → email → publish → commit loop.
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod clock;
+pub mod digest;
+pub mod digest_email;
 pub mod email;
 pub mod error;
 pub mod mailer;
 pub mod matcher;
 pub mod notifier;
 pub mod pipeline;
+pub mod postbox;
+pub mod quiet_hours;
+pub mod routing;
 pub mod state;
+#[cfg(test)]
+mod test_alerts;
 pub mod throttle;
+pub mod uk_time;
 
 pub use alert::Alert;
+pub use clock::Clock;
 pub use error::AlerterError;
 pub use notifier::RetryPolicy;
 pub use pipeline::Alerter;

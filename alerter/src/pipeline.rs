@@ -12,12 +12,19 @@
 //! unsent alert (only that one; sent ones are remembered) is emailed. With
 //! the embedded transport, uncommitted events also hold back the sources,
 //! so nothing is checkpointed past an alert that was never delivered.
+//!
+//! Alerts are routed as they are raised and handed to the [`Postbox`]:
+//! emailed at once, held over quiet hours, or kept for a digest. Between
+//! polls the postbox sends what has come due; at the end of a `--once` run
+//! ([`Phase::Drain`]) it sends everything still waiting.
 
 use crate::alert::Alert;
+use crate::clock::Clock;
 use crate::error::AlerterError;
 use crate::matcher::Matcher;
-use crate::notifier::{Notified, Notifier, RetryPolicy};
-use crate::state::{SentLog, StateStore};
+use crate::notifier::RetryPolicy;
+use crate::postbox::Postbox;
+use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -33,15 +40,14 @@ const MAX_BATCH: usize = 500;
 /// is noticed while idle.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The alerter: rules, throttle and sent-alert state, and the notifier.
+/// The alerter: rules, throttle state, and the postbox.
 #[derive(Debug)]
 pub struct Alerter {
     rules: Vec<RuleConfig>,
     matcher: Matcher,
     throttle: Throttle,
-    sent: SentLog,
     store: StateStore,
-    notifier: Notifier,
+    postbox: Postbox,
     sent_retention: chrono::Duration,
 }
 
@@ -51,26 +57,30 @@ impl Alerter {
     pub fn new(config: &Config) -> Result<Alerter, AlerterError> {
         let rules = config.alerter.rules.clone();
         let matcher = Matcher::new(&rules)?;
-        let notifier = Notifier::from_config(config)?;
         let store = StateStore::new(&config.data_dir.join("alerter"));
+        let postbox = Postbox::new(config, store.clone())?;
         let mut throttle = Throttle::new(config.alerter.throttle_secs);
         throttle.restore(store.load_throttle()?);
-        let sent = store.load_sent()?;
         let window = chrono::Duration::try_seconds(i64::try_from(config.alerter.throttle_secs).unwrap_or(i64::MAX))
             .unwrap_or(chrono::Duration::MAX);
         let sent_retention = keep_for(window);
         tracing::info!(
             rules = rules.len(),
             throttled_pairs = throttle.len(),
-            remembered_alerts = sent.len(),
+            remembered_alerts = postbox.remembered(),
             "alerter ready"
         );
-        Ok(Alerter { rules, matcher, throttle, sent, store, notifier, sent_retention })
+        Ok(Alerter { rules, matcher, throttle, store, postbox, sent_retention })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
     pub fn with_retry(self, retry: RetryPolicy) -> Alerter {
-        Alerter { notifier: self.notifier.with_retry(retry), ..self }
+        Alerter { postbox: self.postbox.with_retry(retry), ..self }
+    }
+
+    /// The same alerter deciding quiet hours and digest periods by `clock`.
+    pub fn with_clock(self, clock: Clock) -> Alerter {
+        Alerter { postbox: self.postbox.with_clock(clock), ..self }
     }
 
     /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
@@ -83,6 +93,7 @@ impl Alerter {
             if shutdown.phase() == Phase::Stop {
                 return Ok(());
             }
+            self.postbox.release_due().await?;
             let records = consumer.poll(MAX_BATCH, POLL_TIMEOUT).await?;
             let phase = shutdown.phase();
             if !records.is_empty() {
@@ -94,7 +105,7 @@ impl Alerter {
                 CONSUMER_LAG.with_label_values(&[ALERTER_GROUP]).set(i64::try_from(lag).unwrap_or(i64::MAX));
             }
             if records.is_empty() && phase == Phase::Drain && lag == Some(0) {
-                return Ok(());
+                return self.postbox.release_all().await;
             }
         }
     }
@@ -109,7 +120,9 @@ impl Alerter {
             match Event::from_json(&record.payload) {
                 Ok(event) => {
                     newest = newest.max(Some(event.timestamp));
-                    alerts.extend(self.evaluate(&event));
+                    for alert in self.evaluate(&event) {
+                        alerts.push(self.postbox.route(alert, &event));
+                    }
                 }
                 Err(error) => tracing::warn!(
                     partition = record.partition,
@@ -121,7 +134,7 @@ impl Alerter {
         }
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
-            self.email(alert).await?;
+            self.postbox.dispatch(alert).await?;
             deliveries.push(producer.send(Topic::Alerts, alert.partition_key().as_bytes(), alert.to_json()).await?);
         }
         for delivery in deliveries {
@@ -153,19 +166,6 @@ impl Alerter {
         alerts
     }
 
-    /// Emails `alert` unless it was emailed before, and remembers that it was.
-    async fn email(&mut self, alert: &Alert) -> Result<(), AlerterError> {
-        if self.sent.contains(&alert.id) {
-            tracing::debug!(alert = %alert.id, "alert was emailed before; not sending it again");
-            return Ok(());
-        }
-        if self.notifier.notify(alert).await? == Notified::Sent {
-            self.sent.insert(&alert.id, alert.timestamp);
-            self.store.save_sent(&self.sent)?;
-        }
-        Ok(())
-    }
-
     /// Saves the throttle state, pruning old entries. The pruning clock is
     /// the newest event time, but never later than now (a bogus future
     /// timestamp must not wipe the state).
@@ -173,7 +173,7 @@ impl Alerter {
         if let Some(newest) = newest {
             let now = newest.min(Utc::now());
             self.throttle.prune(now);
-            self.sent.prune(now, self.sent_retention);
+            self.postbox.prune(now, self.sent_retention);
         }
         self.store.save_throttle(&self.throttle.entries())?;
         Ok(())

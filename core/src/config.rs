@@ -886,9 +886,12 @@ fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), 
         if BUILT_IN_LISTS.contains(&name.as_str()) {
             return Err(format!("email.lists.{name}: {name} is a built-in list; set its addresses with email.{name}"));
         }
-        let well_formed = !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let well_formed =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !well_formed {
-            return Err(format!("email.lists: the list name {name:?} may only have lower-case letters, digits and '-'"));
+            return Err(format!(
+                "email.lists: the list name {name:?} may only have lower-case letters, digits and '-'"
+            ));
         }
         if addresses.is_empty() {
             return Err(format!("email.lists.{name} has no addresses"));
@@ -907,7 +910,9 @@ fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), 
         if let Some((key, _)) = empty.iter().find(|(_, is_empty)| *is_empty == Some(true)) {
             return Err(format!("alerter {label}: {key} is an empty list; leave the key out to match anything"));
         }
-        if let Some(list) = route.to.iter().flatten().find(|l| !BUILT_IN_LISTS.contains(&l.as_str()) && !email.lists.contains_key(*l)) {
+        if let Some(list) =
+            route.to.iter().flatten().find(|l| !BUILT_IN_LISTS.contains(&l.as_str()) && !email.lists.contains_key(*l))
+        {
             return Err(format!("alerter {label} sends to the list {list:?}, which is not defined; add it under [email.lists] or use \"dsl\" or \"ict\""));
         }
         if route.to.is_none() && route.delivery.is_none() {
@@ -915,7 +920,11 @@ fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), 
         }
         if let (Some(min), Some(max)) = (route.min_severity, route.max_severity) {
             if min > max {
-                return Err(format!("alerter {label}: min_severity {} is above max_severity {}", min.as_str(), max.as_str()));
+                return Err(format!(
+                    "alerter {label}: min_severity {} is above max_severity {}",
+                    min.as_str(),
+                    max.as_str()
+                ));
             }
         }
         if let Some(year) = route.year_groups.iter().flatten().find(|y| **y > 13) {
@@ -931,7 +940,9 @@ fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), 
         }
     }
     if alerter.digest.every == DigestEvery::Hourly && alerter.digest.at.is_some() {
-        return Err("alerter.digest: at applies only to every = \"daily\"; hourly digests go at the start of each hour".into());
+        return Err(
+            "alerter.digest: at applies only to every = \"daily\"; hourly digests go at the start of each hour".into(),
+        );
     }
     Ok(())
 }
@@ -1063,7 +1074,10 @@ at = "08:15"
         let err = |text: &str| Config::from_toml(text, "x", Path::new("/")).unwrap_err().to_string();
         let unknown = ROUTING.replace("to = [\"head\"]", "to = [\"heads\"]");
         let e = err(&unknown);
-        assert!(e.contains("route \"staff concerns\"") && e.contains("\"heads\"") && e.contains("[email.lists]"), "{e}");
+        assert!(
+            e.contains("route \"staff concerns\"") && e.contains("\"heads\"") && e.contains("[email.lists]"),
+            "{e}"
+        );
         let e = err(&ROUTING.replace("year_groups = [7, 8]", "year_groups = []"));
         assert!(e.contains("route 2") && e.contains("year_groups is an empty list"), "{e}");
         let e = err(&ROUTING.replace("year_groups = [7, 8]", "year_groups = [7, 14]"));
