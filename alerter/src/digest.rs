@@ -90,8 +90,10 @@ pub struct Digest {
     pub id: String,
     /// The recipient list it goes to.
     pub list: String,
-    /// The period its alerts were raised in (they may run past its end when
-    /// the digest waited for quiet hours to end or for the alerter to run).
+    /// From the start of the period its first alert was raised in to when
+    /// it was sealed: its period's end, or later when it waited for quiet
+    /// hours to end or for the alerter to run, or earlier when it was full
+    /// or a `--once` run ended.
     pub period: Period,
     /// Its alerts, oldest event first.
     pub alerts: Vec<Alert>,
@@ -131,6 +133,7 @@ impl DigestBook {
         for list in &ready {
             let Some(Open { period, mut alerts }) = self.open.remove(list) else { continue };
             alerts.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
+            let period = Period { start: period.start, end: now };
             self.sealed.push(Digest { id: digest_id(list, &alerts), list: list.clone(), period, alerts });
         }
         !ready.is_empty()
@@ -236,7 +239,7 @@ mod tests {
         let dsl = sealed.iter().find(|d| d.list == "dsl").unwrap();
         let ids: Vec<&str> = dsl.alerts.iter().map(|a| a.id.as_str()).collect();
         assert_eq!(ids, ["a2", "a1"], "oldest event first");
-        assert_eq!(dsl.period, period);
+        assert_eq!(dsl.period, Period { start: period.start, end: utc(1, 16, 7, 30) });
         assert!(dsl.id.starts_with("digest-") && dsl.id.len() == 39, "{}", dsl.id);
         let deputies = sealed.iter().find(|d| d.list == "deputies").unwrap();
         assert_ne!(deputies.id, dsl.id);
