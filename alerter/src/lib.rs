@@ -1,6 +1,8 @@
 //! Vigil's alerter: reads events, matches the safeguarding keyword rules of
-//! `[[alerter.rules]]`, throttles repeats per (rule, user), emails the DSL or
-//! the ICT manager, and publishes each alert to the alerts topic.
+//! `[[alerter.rules]]`, throttles repeats per (rule, user), emails the
+//! recipient lists its routes choose (the DSL, the ICT manager, named lists;
+//! at once, after quiet hours, or in a digest), and publishes each alert to
+//! the alerts topic.
 //!
 //! - [`matcher`]: phrases on word boundaries in `search.query`, `url.full`
 //!   and `email.subject`.
