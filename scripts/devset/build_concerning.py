@@ -30,7 +30,7 @@ CATS = {"suicide", "self-harm", "eating-disorders", "radicalisation", "hate", "g
         "pornography", "weapons", "drugs", "violence", "gambling"}
 
 def one_line(t):
-    return re.sub(r"[\t\r\n]+", " ", t).strip()
+    return re.sub(r"[\x00-\x1f\x7f]+", " ", t).strip()
 
 over, bover = [], {}
 if DECIDED is None:
@@ -73,17 +73,25 @@ if os.path.exists(extra):
                 continue
         labelled.append((lab, src, one_line(text)))
 
-benign, moved = [], 0
+# Search-log queries kept benign although they hold a word a careless rule would fire on: look-alikes.
+LOOKALIKE = re.compile(r"\b(suicid\w*|kill\w*|die|dying|dead|death|overdose|hang\w*|cut(ting)?|self harm|anorexi\w*|bulimi\w*|starv\w*|"
+                       r"terror\w*|jihad|isis|nazi\w*|hitler|kkk|hate|racis\w*|groom\w*|bully\w*|abuse\w*|sex\w*|porn\w*|strip\w*|"
+                       r"escort|gun\w*|rifles?|pistols?|knife|knives|bombs?|explosives?|weapons?|shoot\w*|drugs?|cocaine|heroin|meth|"
+                       r"weed|marijuana|cannabis|ecstasy|lsd|gambl\w*|casinos?|poker|bet(ting)?|slots?|lottery|murder\w*|rape|stab\w*|"
+                       r"assault|torture|shot)\b", re.I)
+benign, moved, hard = [], 0, []
 for line in open(f"{D}/raw/benign_raw.tsv", encoding="utf-8"):
     src, q = line.rstrip("\n").split("\t", 1)
+    q = one_line(q)
     lab = DECIDED.get(key(q)) if DECIDED is not None else bover.get(q)
     if lab is None:
         benign.append(q)
+        if LOOKALIKE.search(q):
+            hard.append(("search-log-lookalike", q))
     elif lab != "drop":
         labelled.append((lab, src, q))
         moved += 1
 
-hard = []
 for r in csv.DictReader(open(f"{D}/raw/xstest_prompts.csv", encoding="utf-8")):
     if r["label"] == "safe" and not r["type"].startswith("privacy"):
         hard.append(("XSTest-safe", one_line(r["prompt"])))
