@@ -2,6 +2,7 @@
 """Label the collected candidates and write concerning.tsv, benign.tsv and benign-hard.tsv.
 
 Usage: build_concerning.py DEVSETDIR [--decisions FILE]
+Also writes benign-curated.tsv (benign.tsv without the raw web-search logs).
 Reads raw/concerning_cand.tsv (collect_concerning.py), raw/benign_raw.tsv (build_benign_raw.py),
 raw/xstest_prompts.csv, raw/hatecheck_cases.csv, raw/extra_concerning.tsv (optional: source<TAB>category<TAB>text,
 already labelled by hand), raw/extra_benign_hard.tsv (optional: source<TAB>text), and the hand-made labels:
@@ -85,7 +86,7 @@ for line in open(f"{D}/raw/benign_raw.tsv", encoding="utf-8"):
     q = one_line(q)
     lab = DECIDED.get(key(q)) if DECIDED is not None else bover.get(q)
     if lab is None:
-        benign.append(q)
+        benign.append((src, q))
         if LOOKALIKE.search(q):
             hard.append(("search-log-lookalike", q))
     elif lab != "drop":
@@ -122,13 +123,18 @@ with open(f"{D}/benign-hard.tsv", "w", encoding="utf-8") as f:
             continue
         hseen.add(text.lower())
         f.write(f"benign\t{text}\n")
-with open(f"{D}/benign.tsv", "w", encoding="utf-8") as f:
+# benign-curated.tsv: only the curated question sets (MS MARCO, TREC DL/RAG, NQ, WebQuestions, CuratedTREC),
+# leaving out the raw 2005-2009 web-search logs (TREC MQ, Terabyte), which keep adult queries the review missed.
+RAW_LOGS = ("trec-mq", "trec-terabyte")
+with open(f"{D}/benign.tsv", "w", encoding="utf-8") as f, open(f"{D}/benign-curated.tsv", "w", encoding="utf-8") as g:
     bseen = set()
-    for q in benign:
+    for src, q in benign:
         if q.lower() in seen or q.lower() in bseen:
             continue
         bseen.add(q.lower())
         f.write(f"benign\t{q}\n")
+        if not src.startswith(RAW_LOGS):
+            g.write(f"benign\t{q}\n")
     for src, text in hard:
         if src == "XSTest-safe" and text.lower() not in bseen:
             bseen.add(text.lower())
