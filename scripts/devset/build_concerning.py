@@ -135,10 +135,11 @@ with open(f"{D}/benign.tsv", "w", encoding="utf-8") as f, open(f"{D}/benign-cura
         f.write(f"benign\t{q}\n")
         if not src.startswith(RAW_LOGS):
             g.write(f"benign\t{q}\n")
-    for src, text in hard:
-        if src == "XSTest-safe" and text.lower() not in bseen:
+    for r in csv.DictReader(open(f"{D}/raw/xstest_prompts.csv", encoding="utf-8")):
+        text = one_line(r["prompt"])
+        if r["label"] == "safe" and text.lower() not in bseen and text.lower() not in seen:
             bseen.add(text.lower())
-            f.write(f"benign\t{text}\n")
+            f.write(f"benign\t{text}\n")  # all 250 safe prompts, privacy ones included
 with open(f"{D}/decisions.tsv" if DECIDED is None else os.devnull, "w", encoding="utf-8") as f:
     done = set()
     for lab, src, text in labelled:
