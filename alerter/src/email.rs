@@ -141,7 +141,7 @@ fn html_body(alert: &Alert, details: &[(&'static str, String)]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::Field;
+    use crate::rules::Field;
     use chrono::{TimeZone, Utc};
     use vigil_core::config::Severity;
 

@@ -1,11 +1,12 @@
-//! Vigil's alerter: reads events, matches the safeguarding keyword rules of
-//! `[[alerter.rules]]`, throttles repeats per (rule, user), emails the
-//! recipient lists its routes choose (the DSL, the ICT manager, named lists;
-//! at once, after quiet hours, or in a digest), and publishes each alert to
-//! the alerts topic.
+//! Vigil's alerter: reads events, matches them against the rule library
+//! (shipped in the binary, extended and adjusted by the configuration),
+//! throttles repeats per (rule, user), emails the recipient lists its routes
+//! choose (the DSL, the ICT manager, named lists; at once, after quiet
+//! hours, or in a digest), and publishes each alert to the alerts topic.
 //!
-//! - [`matcher`]: phrases on word boundaries in `search.query`, `url.full`
-//!   and `email.subject`.
+//! - [`rules`]: loading, normalising and matching the rules: phrases in
+//!   `search.query`, the words of `url.full` and `email.subject`, and the web
+//!   filter's blocked verdicts.
 //! - [`alert`]: the alert record and its deterministic id.
 //! - [`throttle`]: per-(rule, user) windows in event time.
 //! - [`routing`]: who is told of an alert (recipient lists, routes) and how.
@@ -25,12 +26,12 @@ pub mod digest_email;
 pub mod email;
 pub mod error;
 pub mod mailer;
-pub mod matcher;
 pub mod notifier;
 pub mod pipeline;
 pub mod postbox;
 pub mod quiet_hours;
 pub mod routing;
+pub mod rules;
 pub mod state;
 #[cfg(test)]
 mod test_alerts;

@@ -21,14 +21,14 @@
 use crate::alert::Alert;
 use crate::clock::Clock;
 use crate::error::AlerterError;
-use crate::matcher::Matcher;
 use crate::notifier::RetryPolicy;
 use crate::postbox::Postbox;
+use crate::routing;
+use crate::rules::RuleSet;
 use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
-use vigil_core::config::RuleConfig;
 use vigil_core::metrics::{ALERTS, ALERTS_THROTTLED, CONSUMER_LAG};
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::{advance, Positions, Producer, Record, Topic, Transport, ALERTER_GROUP};
@@ -43,8 +43,7 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 /// The alerter: rules, throttle state, and the postbox.
 #[derive(Debug)]
 pub struct Alerter {
-    rules: Vec<RuleConfig>,
-    matcher: Matcher,
+    rules: RuleSet,
     throttle: Throttle,
     store: StateStore,
     postbox: Postbox,
@@ -55,8 +54,8 @@ impl Alerter {
     /// An alerter for `config`, with its state loaded from
     /// `<data_dir>/alerter/`.
     pub fn new(config: &Config) -> Result<Alerter, AlerterError> {
-        let rules = config.alerter.rules.clone();
-        let matcher = Matcher::new(&rules)?;
+        let rules = RuleSet::from_config(&config.alerter)?;
+        routing::check_routes(&config.alerter.routes, rules.rules())?;
         let store = StateStore::new(&config.data_dir.join("alerter"));
         let postbox = Postbox::new(config, store.clone())?;
         let mut throttle = Throttle::new(config.alerter.throttle_secs);
@@ -65,12 +64,12 @@ impl Alerter {
             .unwrap_or(chrono::Duration::MAX);
         let sent_retention = keep_for(window);
         tracing::info!(
-            rules = rules.len(),
+            rules = rules.rules().len(),
             throttled_pairs = throttle.len(),
             remembered_alerts = postbox.remembered(),
             "alerter ready"
         );
-        Ok(Alerter { rules, matcher, throttle, store, postbox, sent_retention })
+        Ok(Alerter { rules, throttle, store, postbox, sent_retention })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
@@ -147,8 +146,8 @@ impl Alerter {
     /// The alerts `event` raises after throttling.
     fn evaluate(&mut self, event: &Event) -> Vec<Alert> {
         let mut alerts = Vec::new();
-        for found in self.matcher.find(event) {
-            let rule = &self.rules[found.rule];
+        for found in self.rules.evaluate(event) {
+            let rule = &self.rules.rules()[found.rule];
             let who = event.user_name.as_deref().or(event.source_ip.as_deref()).unwrap_or("");
             let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.to_string(), who: who.to_string() };
             match self.throttle.observe(key, &event.id, event.timestamp) {

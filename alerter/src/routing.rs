@@ -6,8 +6,10 @@
 
 use crate::alert::Alert;
 use crate::mailer::EmailConfigError;
+use crate::rules::Rule;
 use lettre::message::Mailbox;
 use std::collections::BTreeMap;
+use thiserror::Error;
 use vigil_core::config::{Delivery, EmailConfig, Role, RouteConfig, Severity};
 use vigil_core::{Config, Event};
 
@@ -125,6 +127,36 @@ impl Router {
         }
         out
     }
+}
+
+/// A route names a rule or a category that none of the loaded rules has, so
+/// it could never match as meant.
+#[derive(Debug, Error)]
+#[error("alerter {route} names the {kind} {name:?}, which none of the loaded rules has; check its spelling and [alerter] disable (`vigil rules list` shows the rules)")]
+pub struct UnknownRuleError {
+    /// `route N` or `route "name"`.
+    pub route: String,
+    /// `rule` or `category`.
+    pub kind: &'static str,
+    /// The id as written in the route.
+    pub name: String,
+}
+
+/// Checks that every rule id and category the routes name belongs to one
+/// of `rules`.
+pub fn check_routes(routes: &[RouteConfig], rules: &[Rule]) -> Result<(), UnknownRuleError> {
+    for (index, route) in routes.iter().enumerate() {
+        let named = [("rule", &route.rules), ("category", &route.categories)];
+        for (kind, names) in named {
+            let known = |name: &String| {
+                rules.iter().any(|rule| if kind == "rule" { &rule.id == name } else { &rule.category == name })
+            };
+            if let Some(name) = names.iter().flatten().find(|name| !known(name)) {
+                return Err(UnknownRuleError { route: route.label(index), kind, name: name.clone() });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether every condition `route` sets holds for `facts`.
@@ -277,6 +309,23 @@ delivery = "immediate"
         let r = Router::from_config(&quiet).unwrap();
         let wanted = names(&["dsl", "ict"]);
         assert!(r.reachable(&wanted).is_empty());
+    }
+
+    #[test]
+    fn routes_naming_rules_or_categories_that_are_not_loaded_are_refused() {
+        let rules = |routes: &str| {
+            let text = format!("[alerter]\nlibrary = false\n[[alerter.rules]]\nid = \"dice\"\ncategory = \"gambling\"\nseverity = \"low\"\nnotify = \"dsl\"\nphrases = [\"casino\"]\n{routes}");
+            let config = Config::from_toml(&text, "x", Path::new("/")).unwrap();
+            let set = crate::rules::RuleSet::from_config(&config.alerter).unwrap();
+            check_routes(&config.alerter.routes, set.rules()).map_err(|e| e.to_string())
+        };
+        assert!(rules("[[alerter.routes]]\nrules = [\"dice\"]\ncategories = [\"gambling\"]\nto = [\"dsl\"]\n").is_ok());
+        let e =
+            rules("[[alerter.routes]]\nname = \"bets\"\ncategories = [\"gambling\", \"gamblng\"]\nto = [\"dsl\"]\n")
+                .unwrap_err();
+        assert!(e.contains("route \"bets\" names the category \"gamblng\""), "{e}");
+        let e = rules("[[alerter.routes]]\nrules = [\"die\"]\ndelivery = \"digest\"\n").unwrap_err();
+        assert!(e.contains("route 1 names the rule \"die\""), "{e}");
     }
 
     #[test]
