@@ -96,3 +96,40 @@ fn a_broken_rule_file_is_named_in_the_error() {
     let err = RuleSet::from_config(&config(&text).alerter).unwrap_err().to_string();
     assert!(err.contains("\"x.a\"") && err.contains("needs phrases"), "{err}");
 }
+
+/// The safeguarding categories the library must cover (issue 9).
+const CATEGORIES: [&str; 12] = [
+    "suicide",
+    "self-harm",
+    "eating-disorders",
+    "radicalisation",
+    "hate",
+    "grooming",
+    "bullying",
+    "pornography",
+    "weapons",
+    "drugs",
+    "violence",
+    "gambling",
+];
+
+#[test]
+fn every_category_has_rules_exceptions_a_filter_rule_and_tests() {
+    let rules = shipped();
+    for category in CATEGORIES {
+        let own: Vec<_> = rules.rules().iter().filter(|r| r.category == category).collect();
+        assert!(own.iter().any(|r| !r.phrases.is_empty() || !r.all.is_empty()), "{category}: no word rules");
+        assert!(own.iter().any(|r| !r.exceptions.is_empty()), "{category}: no exceptions");
+        assert!(own.iter().any(|r| r.blocked.is_some()), "{category}: no rule on the web filter's blocked verdicts");
+        assert!(own.iter().any(|r| r.severity >= Severity::High), "{category}: nothing high or critical");
+        let path = format!("tests/{category}.tsv");
+        let (_, text) = TEST_ROWS.iter().find(|(p, _)| *p == path).unwrap_or_else(|| panic!("no rules/{path}"));
+        let rows = read_rows(&path, text).unwrap();
+        let concerning = rows.iter().filter(|r| r.label == category).count();
+        let benign = rows.iter().filter(|r| r.label == "benign").count();
+        assert!(
+            concerning >= 30 && benign >= 30,
+            "rules/{path}: {concerning} concerning and {benign} benign rows; want 30 of each"
+        );
+    }
+}

@@ -16,33 +16,22 @@ use regex::RegexSet;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
-/// Parts one combination may have at most (they are counted in a `u32`).
+/// Parts one combination may have at most.
 const MAX_PARTS: usize = 32;
 /// A phrase of several words also matches written as one word when that
 /// word has at least this many characters (`#selfharm`).
 const MIN_JOINED_CHARS: usize = 6;
 
-/// What an automaton pattern means to one rule.
+/// What an automaton pattern means to one rule. Combinations and their
+/// parts are numbered across all rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
     /// Phrase template `template` of `rule`.
     Phrase { rule: usize, template: usize },
-    /// Part `part` of combination `combo` of `rule`.
-    Part { rule: usize, combo: usize, part: usize },
+    /// Part `part` (numbered across all combinations) of combination `combo`.
+    Part { combo: usize, part: usize },
     /// An exception of `rule`.
     Exception { rule: usize },
-    /// Pattern `pattern` of `rule` (from the `RegexSet`, not the automaton).
-    Pattern { rule: usize, pattern: usize },
-}
-
-impl Use {
-    fn rule(self) -> usize {
-        match self {
-            Use::Phrase { rule, .. } | Use::Part { rule, .. } | Use::Exception { rule } | Use::Pattern { rule, .. } => {
-                rule
-            }
-        }
-    }
 }
 
 /// One automaton pattern: whether its last word may go on, and its uses.
@@ -52,12 +41,43 @@ struct Entry {
     uses: Vec<Use>,
 }
 
+/// One combination: its rule, its index in the rule's `all`, and the
+/// numbers of its parts.
+#[derive(Debug)]
+struct Combo {
+    rule: usize,
+    index: usize,
+    parts: std::ops::Range<usize>,
+}
+
+/// Marks set during one [`KeywordMatcher::find`]: an array slot holds the
+/// number of the call that last set it, so nothing is cleared between calls.
+#[derive(Debug, Default)]
+struct Marks {
+    call: u32,
+    /// Per rule: a phrase hit (the template of the first one in `phrase`).
+    phrase_hit: Vec<u32>,
+    phrase: Vec<usize>,
+    /// Per rule: an exception hit.
+    excepted: Vec<u32>,
+    /// Per part: hit.
+    part_hit: Vec<u32>,
+    /// Per combination: one of its parts hit (it is in `candidates`).
+    touched: Vec<u32>,
+}
+
 /// Reusable buffers for [`KeywordMatcher::find`], so matching allocates
 /// nothing per event once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
     text: String,
-    hits: Vec<Use>,
+    marks: Marks,
+    /// Rules with a phrase hit, in the order of their first hit.
+    rules: Vec<usize>,
+    /// Combinations with a part hit.
+    combos: Vec<usize>,
+    /// Rules with a pattern hit.
+    patterned: Vec<(usize, usize)>,
 }
 
 /// A rule's conditions as written, to say what matched.
@@ -74,11 +94,12 @@ pub struct KeywordMatcher {
     normaliser: Normaliser,
     automaton: Option<AhoCorasick>,
     entries: Vec<Entry>,
-    /// Per rule: how many parts each of its combinations has.
-    parts: Vec<Vec<usize>>,
+    combos: Vec<Combo>,
+    parts: usize,
     /// Per rule: its conditions as written.
     written: Vec<Written>,
-    regexes: Option<(RegexSet, Vec<Use>)>,
+    /// Every pattern, with its (rule, pattern index).
+    regexes: Option<(RegexSet, Vec<(usize, usize)>)>,
 }
 
 impl KeywordMatcher {
@@ -86,22 +107,21 @@ impl KeywordMatcher {
     /// none) with the text-speak table `words`.
     pub fn new(rules: &[Rule], words: &BTreeMap<String, String>) -> Result<KeywordMatcher, RulesError> {
         let mut normaliser = Normaliser::new(words.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        let expanded = expand_all(rules)?;
-        let vocabulary: Vec<String> = expanded
-            .iter()
-            .flat_map(|(phrase, _)| {
-                normaliser.normalise_unfolded(&phrase.text).split(' ').map(str::to_string).collect::<Vec<_>>()
-            })
-            .collect();
-        normaliser.learn_words(vocabulary.iter().map(String::as_str));
+        let (expanded, combos, parts) = expand_all(rules)?;
+        let mut unfolded: FxHashMap<&str, String> = FxHashMap::default();
+        for (phrase, _) in &expanded {
+            unfolded.entry(phrase.text.as_str()).or_insert_with(|| normaliser.normalise_unfolded(&phrase.text));
+        }
+        normaliser.learn_words(unfolded.values().flat_map(|p| p.split(' ')));
 
+        let mut normal_forms: FxHashMap<&str, String> = FxHashMap::default();
         let mut index: FxHashMap<(String, bool), usize> = FxHashMap::default();
         let mut patterns: Vec<String> = Vec::new();
         let mut entries: Vec<Entry> = Vec::new();
         for (phrase, used) in &expanded {
-            let normal = normaliser.normalise(&phrase.text);
+            let normal =
+                normal_forms.entry(phrase.text.as_str()).or_insert_with(|| normaliser.normalise(&phrase.text)).clone();
             if normal.is_empty() {
-                tracing::warn!(rule = %rules[used.rule()].id, phrase = %phrase.text, "skipping a phrase with no letters or digits");
                 continue;
             }
             let joined = normal.replace(' ', "");
@@ -125,11 +145,13 @@ impl KeywordMatcher {
         } else {
             Some(AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns)?)
         };
+        tracing::debug!(patterns = patterns.len(), combinations = combos.len(), "rule automaton built");
         Ok(KeywordMatcher {
             normaliser,
             automaton,
             entries,
-            parts: rules.iter().map(|r| r.all.iter().map(Vec::len).collect()).collect(),
+            combos,
+            parts,
             written: rules
                 .iter()
                 .map(|r| Written { phrases: r.phrases.clone(), combos: r.all.clone(), patterns: r.patterns.clone() })
@@ -147,98 +169,133 @@ impl KeywordMatcher {
     /// `value` read as `field`.
     pub fn find(&self, field: Field, value: &str, scratch: &mut Scratch, found: &mut Vec<RuleMatch>) {
         let readable = field.readable(value);
-        scratch.hits.clear();
+        self.mark_hits(&readable, scratch);
+        let Scratch { marks, rules, combos, patterned, .. } = scratch;
+        let call = marks.call;
+        let excepted = |rule: usize| marks.excepted[rule] == call;
+        let push = |rule: usize, phrase: String, found: &mut Vec<RuleMatch>| {
+            if !excepted(rule) && !found.iter().any(|f| f.rule == rule) {
+                found.push(RuleMatch { rule, phrase, field });
+            }
+        };
+        for &rule in rules.iter() {
+            push(rule, self.written[rule].phrases[marks.phrase[rule]].clone(), found);
+        }
+        for &combo in combos.iter() {
+            let Combo { rule, index, parts } = &self.combos[combo];
+            if parts.clone().all(|p| marks.part_hit[p] == call) {
+                push(*rule, self.written[*rule].combos[*index].join(" + "), found);
+            }
+        }
+        for &(rule, pattern) in patterned.iter() {
+            push(rule, self.written[rule].patterns[pattern].clone(), found);
+        }
+    }
+
+    /// Runs the automaton (and the patterns) over `readable`, leaving in
+    /// `scratch` which rules, combinations and exceptions were hit.
+    fn mark_hits(&self, readable: &str, scratch: &mut Scratch) {
+        let Scratch { text, marks, rules, combos, patterned } = scratch;
+        rules.clear();
+        combos.clear();
+        patterned.clear();
+        marks.call = marks.call.wrapping_add(1);
+        if marks.call == 0 || marks.phrase_hit.len() != self.written.len() || marks.part_hit.len() != self.parts {
+            *marks = Marks {
+                call: 1,
+                phrase_hit: vec![0; self.written.len()],
+                phrase: vec![0; self.written.len()],
+                excepted: vec![0; self.written.len()],
+                part_hit: vec![0; self.parts],
+                touched: vec![0; self.combos.len()],
+            };
+        }
+        let call = marks.call;
         if let Some(automaton) = &self.automaton {
-            self.normaliser.normalise_into(&readable, &mut scratch.text);
-            let bytes = scratch.text.as_bytes();
-            for m in automaton.find_overlapping_iter(scratch.text.as_str()) {
+            self.normaliser.normalise_into(readable, text);
+            let bytes = text.as_bytes();
+            for m in automaton.find_overlapping_iter(text.as_str()) {
                 let entry = &self.entries[m.pattern().as_usize()];
                 let starts = m.start() == 0 || bytes[m.start() - 1] == b' ';
                 let ends = entry.open_end || m.end() == bytes.len() || bytes[m.end()] == b' ';
-                if starts && ends {
-                    scratch.hits.extend_from_slice(&entry.uses);
+                if !(starts && ends) {
+                    continue;
+                }
+                for used in &entry.uses {
+                    match *used {
+                        Use::Phrase { rule, template } => {
+                            if marks.phrase_hit[rule] != call {
+                                marks.phrase_hit[rule] = call;
+                                marks.phrase[rule] = template;
+                                rules.push(rule);
+                            }
+                        }
+                        Use::Part { combo, part } => {
+                            marks.part_hit[part] = call;
+                            if marks.touched[combo] != call {
+                                marks.touched[combo] = call;
+                                combos.push(combo);
+                            }
+                        }
+                        Use::Exception { rule } => marks.excepted[rule] = call,
+                    }
                 }
             }
         }
-        if let Some((set, uses)) = &self.regexes {
-            scratch.hits.extend(set.matches(&plain(&readable)).iter().map(|i| uses[i]));
+        if let Some((set, owners)) = &self.regexes {
+            patterned.extend(set.matches(&plain(readable)).iter().map(|i| owners[i]));
         }
-        if scratch.hits.is_empty() {
-            return;
-        }
-        scratch.hits.sort_by_key(|u| u.rule());
-        for hits in scratch.hits.chunk_by(|a, b| a.rule() == b.rule()) {
-            let rule = hits[0].rule();
-            if found.iter().any(|f| f.rule == rule) || hits.iter().any(|u| matches!(u, Use::Exception { .. })) {
-                continue;
-            }
-            if let Some(phrase) = self.evidence(rule, hits) {
-                found.push(RuleMatch { rule, phrase, field });
-            }
-        }
-    }
-
-    /// What `hits` (all of `rule`) show matched, if they make a match: the
-    /// first phrase hit, else a completed combination, else a pattern.
-    fn evidence(&self, rule: usize, hits: &[Use]) -> Option<String> {
-        let Written { phrases, combos, patterns } = &self.written[rule];
-        if let Some(template) = hits.iter().find_map(|u| match u {
-            Use::Phrase { template, .. } => Some(*template),
-            _ => None,
-        }) {
-            return Some(phrases[template].clone());
-        }
-        let mut seen: Vec<u32> = vec![0; self.parts[rule].len()];
-        for hit in hits {
-            if let Use::Part { combo, part, .. } = hit {
-                seen[*combo] |= 1 << part;
-            }
-        }
-        if let Some(combo) = (0..seen.len()).find(|&c| seen[c].count_ones() as usize == self.parts[rule][c]) {
-            return Some(combos[combo].join(" + "));
-        }
-        hits.iter().find_map(|u| match u {
-            Use::Pattern { pattern, .. } => Some(patterns[*pattern].clone()),
-            _ => None,
-        })
     }
 }
 
-/// Every phrase each rule's templates stand for, with what it means.
-fn expand_all(rules: &[Rule]) -> Result<Vec<(Phrase, Use)>, RulesError> {
+/// Every phrase each rule's templates stand for, with what it means; the
+/// combinations; and how many parts they have in all.
+fn expand_all(rules: &[Rule]) -> Result<(Vec<(Phrase, Use)>, Vec<Combo>, usize), RulesError> {
     let mut out = Vec::new();
+    let mut combos = Vec::new();
+    let mut parts = 0;
+    let mut cache: FxHashMap<String, Vec<Phrase>> = FxHashMap::default();
     for (rule_index, rule) in rules.iter().enumerate() {
-        let mut add = |template: &str, used: Use| -> Result<(), RulesError> {
-            let phrases = expand(template).map_err(|e| RulesError::Invalid {
-                rule: rule.id.clone(),
-                message: format!("has a phrase template {template:?} that cannot be read: {e}"),
-            })?;
-            out.extend(phrases.into_iter().map(|p| (p, used)));
+        let mut add = |template: &str, used: Use, out: &mut Vec<(Phrase, Use)>| -> Result<(), RulesError> {
+            let phrases = match cache.get(template) {
+                Some(phrases) => phrases,
+                None => {
+                    let phrases = expand(template).map_err(|e| RulesError::Invalid {
+                        rule: rule.id.clone(),
+                        message: format!("has a phrase template {template:?} that cannot be read: {e}"),
+                    })?;
+                    cache.entry(template.to_string()).or_insert(phrases)
+                }
+            };
+            out.extend(phrases.iter().map(|p| (p.clone(), used)));
             Ok(())
         };
         for (template, text) in rule.phrases.iter().enumerate() {
-            add(text, Use::Phrase { rule: rule_index, template })?;
+            add(text, Use::Phrase { rule: rule_index, template }, &mut out)?;
         }
-        for (combo, parts) in rule.all.iter().enumerate() {
-            if parts.is_empty() || parts.len() > MAX_PARTS {
+        for (index, combo_parts) in rule.all.iter().enumerate() {
+            if combo_parts.is_empty() || combo_parts.len() > MAX_PARTS {
                 return Err(RulesError::Invalid {
                     rule: rule.id.clone(),
-                    message: format!("has a combination of {} parts; give 1 to {MAX_PARTS}", parts.len()),
+                    message: format!("has a combination of {} parts; give 1 to {MAX_PARTS}", combo_parts.len()),
                 });
             }
-            for (part, text) in parts.iter().enumerate() {
-                add(text, Use::Part { rule: rule_index, combo, part })?;
+            let combo = combos.len();
+            combos.push(Combo { rule: rule_index, index, parts: parts..parts + combo_parts.len() });
+            for text in combo_parts {
+                add(text, Use::Part { combo, part: parts }, &mut out)?;
+                parts += 1;
             }
         }
         for text in &rule.exceptions {
-            add(text, Use::Exception { rule: rule_index })?;
+            add(text, Use::Exception { rule: rule_index }, &mut out)?;
         }
     }
-    Ok(out)
+    Ok((out, combos, parts))
 }
 
 /// Every rule's patterns in one set, with whose each is.
-fn compile_patterns(rules: &[Rule]) -> Result<Option<(RegexSet, Vec<Use>)>, RulesError> {
+fn compile_patterns(rules: &[Rule]) -> Result<Option<(RegexSet, Vec<(usize, usize)>)>, RulesError> {
     let mut sources = Vec::new();
     let mut uses = Vec::new();
     for (rule_index, rule) in rules.iter().enumerate() {
@@ -248,7 +305,7 @@ fn compile_patterns(rules: &[Rule]) -> Result<Option<(RegexSet, Vec<Use>)>, Rule
                 message: format!("has a pattern {source:?} that is not a valid regular expression: {e}"),
             })?;
             sources.push(source.as_str());
-            uses.push(Use::Pattern { rule: rule_index, pattern });
+            uses.push((rule_index, pattern));
         }
     }
     if sources.is_empty() {

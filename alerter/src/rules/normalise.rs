@@ -203,8 +203,10 @@ impl Reader<'_, '_> {
             if word.has_leet && word.has_letter {
                 word.text = word.text.chars().map(|c| leet(c).unwrap_or(c)).collect();
             }
-            let text = self.deelongate(word.text.clone());
-            self.emit_read(text);
+            match self.deelongate(&word.text) {
+                Some(read) => self.emit_read(&read),
+                None => self.emit_read(&word.text),
+            }
         }
         word.clear();
         self.word = word;
@@ -212,26 +214,27 @@ impl Reader<'_, '_> {
 
     /// When `typed` is a text-speak key, writes what it stands for.
     fn emit_typed(&mut self, typed: &str) -> bool {
-        if typed.chars().count() == 1 || !self.normaliser.words.contains_key(typed) {
+        let mut chars = typed.chars();
+        if chars.next().is_some() && chars.next().is_none() || !self.normaliser.words.contains_key(typed) {
             return false;
         }
-        self.emit_read(typed.to_string());
+        self.emit_read(typed);
         true
     }
 
     /// `word` squeezed, and read back as a phrase word, when it has a run of
-    /// three or more of one letter.
-    fn deelongate(&self, word: String) -> String {
-        if !has_run(&word, ELONGATED_RUN) {
-            return word;
+    /// three or more of one letter; `None` when it has none.
+    fn deelongate(&self, word: &str) -> Option<String> {
+        if !has_run(word, ELONGATED_RUN) {
+            return None;
         }
-        let squeezed = squeeze(&word);
-        self.normaliser.vocabulary.get(&squeezed).cloned().unwrap_or(squeezed)
+        let squeezed = squeeze(word);
+        Some(self.normaliser.vocabulary.get(&squeezed).cloned().unwrap_or(squeezed))
     }
 
     /// Writes a finished word, holding single letters back until it is known
     /// whether they spell a word.
-    fn emit_read(&mut self, word: String) {
+    fn emit_read(&mut self, word: &str) {
         let mut chars = word.chars();
         if let (Some(letter), None) = (chars.next(), chars.next()) {
             if letter.is_alphabetic() {
@@ -240,7 +243,7 @@ impl Reader<'_, '_> {
             }
         }
         self.end_spaced();
-        self.emit_final(&word);
+        self.emit_final(word);
     }
 
     /// Writes the single letters held back: as one word when they spell one.
@@ -264,23 +267,25 @@ impl Reader<'_, '_> {
     fn emit_final(&mut self, word: &str) {
         match self.normaliser.words.get(word) {
             Some(meaning) => {
-                for part in meaning.clone() {
-                    self.write(&part);
+                for part in meaning {
+                    write_word(self.out, part, self.fold);
                 }
             }
-            None => self.write(word),
+            None => write_word(self.out, word, self.fold),
         }
     }
+}
 
-    fn write(&mut self, word: &str) {
-        if !self.out.is_empty() {
-            self.out.push(' ');
-        }
-        if self.fold {
-            self.out.extend(word.chars().map(|c| if c == 'l' { 'i' } else { c }));
-        } else {
-            self.out.push_str(word);
-        }
+/// Appends `word` to `out` after a space (none at the start), `l` as `i`
+/// when `fold`.
+fn write_word(out: &mut String, word: &str, fold: bool) {
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    if fold {
+        out.extend(word.chars().map(|c| if c == 'l' { 'i' } else { c }));
+    } else {
+        out.push_str(word);
     }
 }
 
