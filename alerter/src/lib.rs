@@ -5,6 +5,8 @@
 //! - [`matcher`]: phrases on word boundaries in `search.query`, `url.full`
 //!   and `email.subject`.
 //! - [`alert`]: the alert record and its deterministic id.
+//! - [`context`]: what the user did around an alert, from memory and the
+//!   search index.
 //! - [`throttle`]: per-(rule, user) windows in event time.
 //! - [`email`], [`mailer`], [`notifier`]: rendering and delivering emails.
 //! - [`state`]: what survives a restart (throttle, emailed alert ids).
@@ -12,6 +14,7 @@
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod context;
 pub mod email;
 pub mod error;
 pub mod mailer;
@@ -22,6 +25,7 @@ pub mod state;
 pub mod throttle;
 
 pub use alert::Alert;
+pub use context::{ContextSource, ContextSourceError, Who};
 pub use error::AlerterError;
 pub use notifier::RetryPolicy;
 pub use pipeline::Alerter;
@@ -30,12 +34,18 @@ use vigil_core::shutdown::Shutdown;
 use vigil_core::transport::Transport;
 use vigil_core::Config;
 
-/// Runs the alerter until `shutdown` says to stop (see [`Alerter::run`]).
-/// Returns an error when the configuration, the state files, the transport or
-/// an email fails; see [`pipeline`] for what happens to unsent alerts.
-pub async fn run(config: &Config, transport: &dyn Transport, shutdown: Shutdown) -> Result<(), AlerterError> {
+/// Runs the alerter until `shutdown` says to stop (see [`Alerter::run`]),
+/// reading alert context also from `context` (the search index). Returns an
+/// error when the configuration, the state files, the transport or an email
+/// fails; see [`pipeline`] for what happens to unsent alerts.
+pub async fn run(
+    config: &Config,
+    transport: &dyn Transport,
+    context: Box<dyn ContextSource>,
+    shutdown: Shutdown,
+) -> Result<(), AlerterError> {
     tracing::info!("{}", describe_delivery(config));
-    Alerter::new(config)?.run(transport, shutdown).await
+    Alerter::new(config)?.with_context_source(context).run(transport, shutdown).await
 }
 
 /// One line saying where alert emails go, for the start-up log, e.g.

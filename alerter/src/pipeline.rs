@@ -14,6 +14,7 @@
 //! so nothing is checkpointed past an alert that was never delivered.
 
 use crate::alert::Alert;
+use crate::context::{Context, ContextSource};
 use crate::error::AlerterError;
 use crate::matcher::Matcher;
 use crate::notifier::{Notified, Notifier, RetryPolicy};
@@ -33,10 +34,12 @@ const MAX_BATCH: usize = 500;
 /// is noticed while idle.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The alerter: rules, throttle and sent-alert state, and the notifier.
+/// The alerter: rules, throttle and sent-alert state, alert context, and
+/// the notifier.
 #[derive(Debug)]
 pub struct Alerter {
     rules: Vec<RuleConfig>,
+    context: Context,
     matcher: Matcher,
     throttle: Throttle,
     sent: SentLog,
@@ -65,12 +68,19 @@ impl Alerter {
             remembered_alerts = sent.len(),
             "alerter ready"
         );
-        Ok(Alerter { rules, matcher, throttle, sent, store, notifier, sent_retention })
+        let context = Context::new(&config.alerter);
+        Ok(Alerter { rules, context, matcher, throttle, sent, store, notifier, sent_retention })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
     pub fn with_retry(self, retry: RetryPolicy) -> Alerter {
         Alerter { notifier: self.notifier.with_retry(retry), ..self }
+    }
+
+    /// The same alerter also reading alert context from `source` (the
+    /// search index), not only from the events it has consumed itself.
+    pub fn with_context_source(self, source: Box<dyn ContextSource>) -> Alerter {
+        Alerter { context: self.context.with_source(source), ..self }
     }
 
     /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
@@ -109,6 +119,7 @@ impl Alerter {
             match Event::from_json(&record.payload) {
                 Ok(event) => {
                     newest = newest.max(Some(event.timestamp));
+                    self.context.observe(&event);
                     alerts.extend(self.evaluate(&event));
                 }
                 Err(error) => tracing::warn!(
@@ -119,6 +130,7 @@ impl Alerter {
                 ),
             }
         }
+        self.context.attach(&mut alerts);
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
             self.email(alert).await?;

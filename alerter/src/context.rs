@@ -1,0 +1,437 @@
+//! What the pupil did around an alert: their searches, blocked requests and
+//! email subjects from `[alerter] context_before_secs` before the alert's
+//! event to `context_after_secs` after it, so the DSL can judge the alert
+//! from the email alone.
+//!
+//! Two places know those events:
+//! - a [`RecentWindow`] in the alerter's memory, fed every event it consumes
+//!   ([`Context::observe`]): it holds the events of the current batch (which
+//!   count as "after" for alerts raised earlier in it) and those the search
+//!   index may not have committed yet;
+//! - a [`ContextSource`], in practice the search index: it holds what came
+//!   before a restart. The binary provides it; where there is none (the
+//!   index on another machine), the window alone is used.
+//!
+//! [`Context::attach`] merges both, one entry per event id, and keeps the
+//! entries nearest the alert's event in time.
+
+use crate::alert::Alert;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::sync::Arc;
+use vigil_core::config::AlerterConfig;
+use vigil_core::Event;
+
+/// Log values in an entry are cut to this many characters (the last one
+/// then `…`).
+pub const MAX_VALUE_CHARS: usize = 160;
+/// At most this many entries are held in memory for all users together.
+/// With every value at its cap in four-byte characters an entry takes about
+/// 1.4 kB, so the window never holds more than about 70 MB; typical entries
+/// (short ASCII searches) take about 200 bytes, 10 MB in all.
+pub const WINDOW_MAX_ENTRIES: usize = 50_000;
+/// The window holds at most this many times `context_max_entries` entries
+/// per (tenant, user), and the search index is asked for as many on each
+/// side of the alert's event, so a flood of blocked requests (a page's
+/// adverts) does not hide a search.
+const SCAN_FACTOR: usize = 8;
+
+/// What an entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EntryKind {
+    /// Search terms (`search.query`).
+    Search,
+    /// An email, by its subject (`email.subject`).
+    Email,
+    /// A web request, by its domain (blocked ones; the alert's own event
+    /// by its full URL).
+    Request,
+    /// Any other event (only ever the alert's own): its `event.action`.
+    Other,
+}
+
+/// One thing the user did, as shown with an alert.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContextEntry {
+    /// When (the first time, for a repeated entry).
+    #[serde(rename = "@timestamp")]
+    pub timestamp: DateTime<Utc>,
+    /// The event it was read from (the first, for a repeated entry).
+    #[serde(rename = "event.id")]
+    pub event_id: String,
+    /// What it records.
+    pub kind: EntryKind,
+    /// The search terms, subject, domain or URL, or action; at most
+    /// [`MAX_VALUE_CHARS`] characters.
+    pub text: String,
+    /// Whether the web filter blocked the request.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub blocked: bool,
+    /// The web filter's category, capped like `text`.
+    #[serde(rename = "filter.category", default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// How many events this entry stands for: identical entries (same kind,
+    /// text, verdict and category) in the window are shown once.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub times: u32,
+    /// This is the event the alert was raised on.
+    #[serde(rename = "alert.event", default, skip_serializing_if = "is_false")]
+    pub alert_event: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+fn one() -> u32 {
+    1
+}
+fn is_one(n: &u32) -> bool {
+    *n == 1
+}
+
+impl ContextEntry {
+    /// The entry for `event` if it is worth showing as context: a search, an
+    /// email with a subject, or a blocked request; `None` for anything else.
+    pub fn of(event: &Event) -> Option<ContextEntry> {
+        let blocked = event.action.as_str() == "blocked";
+        let (kind, text) = if let Some(query) = non_blank(&event.search_query) {
+            (EntryKind::Search, query)
+        } else if let Some(subject) = non_blank(&event.email_subject) {
+            (EntryKind::Email, subject)
+        } else if blocked {
+            let address = non_blank(&event.url_domain).or(non_blank(&event.url_full));
+            (EntryKind::Request, address.unwrap_or("(no address logged)"))
+        } else {
+            return None;
+        };
+        Some(ContextEntry::new(event, kind, text, blocked))
+    }
+
+    /// The entry for the event an alert was raised on, marked as such: as
+    /// [`ContextEntry::of`], else its full URL, else its action.
+    pub fn of_alert_event(event: &Event) -> ContextEntry {
+        let entry = ContextEntry::of(event).unwrap_or_else(|| match non_blank(&event.url_full) {
+            Some(url) => ContextEntry::new(event, EntryKind::Request, url, false),
+            None => ContextEntry::new(event, EntryKind::Other, event.action.as_str(), false),
+        });
+        ContextEntry { alert_event: true, ..entry }
+    }
+
+    fn new(event: &Event, kind: EntryKind, text: &str, blocked: bool) -> ContextEntry {
+        ContextEntry {
+            timestamp: event.timestamp,
+            event_id: event.id.clone(),
+            kind,
+            text: capped(text),
+            blocked,
+            category: non_blank(&event.filter_category).map(capped),
+            times: 1,
+            alert_event: false,
+        }
+    }
+
+    /// What identical entries share: kind, text, verdict and category.
+    fn sameness(&self) -> (EntryKind, &str, bool, Option<&str>) {
+        (self.kind, &self.text, self.blocked, self.category.as_deref())
+    }
+}
+
+fn non_blank(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|v| !v.trim().is_empty())
+}
+
+/// `text` cut to [`MAX_VALUE_CHARS`] characters, ending with `…` when cut.
+pub fn capped(text: &str) -> String {
+    match text.char_indices().nth(MAX_VALUE_CHARS - 1) {
+        Some((end, _)) if text[end..].chars().nth(1).is_some() => format!("{}…", &text[..end]),
+        _ => text.to_string(),
+    }
+}
+
+/// Whose events make an alert's context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who<'a> {
+    /// The user the alert's event is attributed to (`user.name`).
+    User(&'a str),
+    /// The client address, when the event has no user (`source.ip`).
+    Address(&'a str),
+}
+
+impl<'a> Who<'a> {
+    /// Whom `alert` is about, if anyone.
+    pub fn of(alert: &'a Alert) -> Option<Who<'a>> {
+        match (&alert.user_name, &alert.source_ip) {
+            (Some(user), _) => Some(Who::User(user)),
+            (None, Some(ip)) => Some(Who::Address(ip)),
+            (None, None) => None,
+        }
+    }
+
+    fn of_event(event: &'a Event) -> Option<Who<'a>> {
+        match (&event.user_name, &event.source_ip) {
+            (Some(user), _) => Some(Who::User(user)),
+            (None, Some(ip)) => Some(Who::Address(ip)),
+            (None, None) => None,
+        }
+    }
+
+    /// The window's key: tenant, kind and value, the value lower-cased as
+    /// the index compares them.
+    fn key(self, tenant: &str) -> String {
+        match self {
+            Who::User(user) => format!("{tenant}\0u\0{}", user.to_lowercase()),
+            Who::Address(ip) => format!("{tenant}\0a\0{}", ip.to_lowercase()),
+        }
+    }
+}
+
+/// Why a [`ContextSource`] could not answer.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read earlier events for an alert's context: {reason}")]
+pub struct ContextSourceError {
+    /// What went wrong. Logged at warn level, so it must not hold personal
+    /// data (user names, queries).
+    pub reason: String,
+}
+
+/// Where an alert's context is read from besides the alerter's memory: the
+/// search index, so that an alert raised just after a restart still shows
+/// what came before it.
+pub trait ContextSource: fmt::Debug + Send + Sync {
+    /// Events of tenant `tenant` whose user (or, for [`Who::Address`],
+    /// whose `source.ip`, compared without regard to case) is `who`, with
+    /// `from <= @timestamp <= to`, the newest first, at most `limit`.
+    /// Events that are not context ([`ContextEntry::of`]) may be among
+    /// them; they are skipped. No data is not an error: a source with
+    /// nothing to read returns an empty list.
+    fn recent(
+        &self,
+        tenant: &str,
+        who: Who<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Event>, ContextSourceError>;
+}
+
+/// A bounded window of recent context entries per (tenant, user or
+/// address), in the order they arrived.
+///
+/// Bounds: at most `per_who` entries per key (the oldest arrival goes
+/// first) and `total` over all keys (likewise); [`RecentWindow::prune`]
+/// drops entries older than a horizon in event time. Memory is therefore
+/// at most `total` entries, each value at most [`MAX_VALUE_CHARS`].
+#[derive(Debug)]
+pub struct RecentWindow {
+    per_who: usize,
+    total: usize,
+    by_who: HashMap<Arc<str>, VecDeque<(u64, ContextEntry)>>,
+    /// Every entry pushed, by arrival: (sequence number, event time, key).
+    /// May still name entries a key's own bound removed; those are skipped
+    /// when their turn comes.
+    arrivals: VecDeque<(u64, DateTime<Utc>, Arc<str>)>,
+    next: u64,
+}
+
+impl RecentWindow {
+    /// An empty window holding at most `per_who` entries per key and `total`
+    /// in all.
+    pub fn new(per_who: usize, total: usize) -> RecentWindow {
+        RecentWindow { per_who, total, by_who: HashMap::new(), arrivals: VecDeque::new(), next: 0 }
+    }
+
+    /// Records `entry` for `who` of `tenant`.
+    pub fn push(&mut self, tenant: &str, who: Who<'_>, entry: ContextEntry) {
+        if self.per_who == 0 || self.total == 0 {
+            return;
+        }
+        let key = who.key(tenant);
+        let key: Arc<str> = match self.by_who.get_key_value(key.as_str()) {
+            Some((shared, _)) => shared.clone(),
+            None => key.into(),
+        };
+        let seq = self.next;
+        self.next += 1;
+        self.arrivals.push_back((seq, entry.timestamp, key.clone()));
+        let entries = self.by_who.entry(key).or_default();
+        entries.push_back((seq, entry));
+        if entries.len() > self.per_who {
+            entries.pop_front();
+        }
+        while self.arrivals.len() > self.total {
+            let Some((oldest, _, key)) = self.arrivals.pop_front() else { break };
+            self.forget(&key, oldest);
+        }
+    }
+
+    /// Removes the entry numbered `seq` of `key` if it is still held: it is
+    /// then the key's oldest, as entries leave each key oldest first.
+    fn forget(&mut self, key: &str, seq: u64) {
+        let Some(entries) = self.by_who.get_mut(key) else { return };
+        if entries.front().is_some_and(|(s, _)| *s == seq) {
+            entries.pop_front();
+        }
+        if entries.is_empty() {
+            self.by_who.remove(key);
+        }
+    }
+
+    /// The entries of `who` of `tenant` with `from <= @timestamp <= to`, in
+    /// arrival order.
+    pub fn around<'w>(
+        &'w self,
+        tenant: &str,
+        who: Who<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> impl Iterator<Item = &'w ContextEntry> + 'w {
+        let entries = self.by_who.get(who.key(tenant).as_str());
+        entries.into_iter().flatten().map(|(_, e)| e).filter(move |e| e.timestamp >= from && e.timestamp <= to)
+    }
+
+    /// Drops every entry from before `horizon`.
+    pub fn prune(&mut self, horizon: DateTime<Utc>) {
+        self.by_who.retain(|_, entries| {
+            entries.retain(|(_, e)| e.timestamp >= horizon);
+            !entries.is_empty()
+        });
+        self.arrivals.retain(|(_, at, _)| *at >= horizon);
+    }
+
+    /// How many entries are held.
+    pub fn len(&self) -> usize {
+        self.by_who.values().map(VecDeque::len).sum()
+    }
+
+    /// Whether no entry is held.
+    pub fn is_empty(&self) -> bool {
+        self.by_who.is_empty()
+    }
+}
+
+/// The alerter's context keeper: the window, the optional source, and the
+/// configured reach.
+#[derive(Debug)]
+pub struct Context {
+    before: Duration,
+    after: Duration,
+    max_entries: usize,
+    window: RecentWindow,
+    source: Option<Box<dyn ContextSource>>,
+    /// The newest event time observed, never later than now: the window's
+    /// pruning clock.
+    newest: Option<DateTime<Utc>>,
+}
+
+impl Context {
+    /// A keeper with the reach and size of `[alerter] context_*` and no
+    /// source but its own window.
+    pub fn new(config: &AlerterConfig) -> Context {
+        let seconds = |s: u64| Duration::try_seconds(i64::try_from(s).unwrap_or(i64::MAX)).unwrap_or(Duration::MAX);
+        let max_entries = config.context_max_entries;
+        Context {
+            before: seconds(config.context_before_secs),
+            after: seconds(config.context_after_secs),
+            max_entries,
+            window: RecentWindow::new(max_entries.saturating_mul(SCAN_FACTOR), WINDOW_MAX_ENTRIES),
+            source: None,
+            newest: None,
+        }
+    }
+
+    /// The same keeper also reading earlier events from `source`.
+    pub fn with_source(self, source: Box<dyn ContextSource>) -> Context {
+        Context { source: Some(source), ..self }
+    }
+
+    /// Remembers `event` if it is context.
+    pub fn observe(&mut self, event: &Event) {
+        self.newest = self.newest.max(Some(event.timestamp.min(Utc::now())));
+        if let (Some(who), Some(entry)) = (Who::of_event(event), ContextEntry::of(event)) {
+            self.window.push(&event.tenant, who, entry);
+        }
+    }
+
+    /// Gives each of `alerts` its context, then forgets entries too old for
+    /// any later alert: those from before the newest event observed less
+    /// `context_before_secs` and `context_after_secs` (an alert on an event
+    /// that arrives a little late still finds what came before it).
+    pub fn attach(&mut self, alerts: &mut [Alert]) {
+        for alert in alerts.iter_mut() {
+            self.attach_one(alert);
+        }
+        if let Some(horizon) = self.newest.and_then(|n| n.checked_sub_signed(self.before + self.after)) {
+            self.window.prune(horizon);
+        }
+    }
+
+    fn attach_one(&self, alert: &mut Alert) {
+        let Some(who) = Who::of(alert) else { return };
+        let at = alert.timestamp;
+        let from = at.checked_sub_signed(self.before).unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let to = at.checked_add_signed(self.after).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut others: Vec<ContextEntry> = self.window.around(&alert.tenant, who, from, to).cloned().collect();
+        others.extend(self.read_source(alert, who, from, to).iter().filter_map(ContextEntry::of));
+        others.retain(|e| e.event_id != alert.event_id);
+        others.sort_by(|a, b| a.event_id.cmp(&b.event_id));
+        others.dedup_by(|a, b| a.event_id == b.event_id);
+        let (kept, omitted) = nearest(grouped(others), at, self.max_entries);
+        alert.context.retain(|e| e.alert_event);
+        alert.context.extend(kept);
+        alert.context.sort_by(|a, b| (a.timestamp, &a.event_id).cmp(&(b.timestamp, &b.event_id)));
+        alert.context_omitted = omitted;
+    }
+
+    /// The source's events on both sides of the alert's event (each side
+    /// asked separately, so a busy "after" does not crowd out the
+    /// "before"); none, with a warning, when it fails.
+    fn read_source(&self, alert: &Alert, who: Who<'_>, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<Event> {
+        let Some(source) = &self.source else { return Vec::new() };
+        let limit = self.max_entries.saturating_mul(SCAN_FACTOR);
+        let sides = [(from, alert.timestamp), (alert.timestamp, to)];
+        let mut events = Vec::new();
+        for (from, to) in sides {
+            match source.recent(&alert.tenant, who, from, to, limit) {
+                Ok(found) => events.extend(found),
+                Err(error) => {
+                    tracing::warn!(alert = %alert.id, %error, "the alert's context has only the events this alerter saw");
+                    return events;
+                }
+            }
+        }
+        events
+    }
+}
+
+/// Identical entries (the same [`ContextEntry::sameness`]): the first of
+/// them, and when each happened.
+struct Group {
+    first: ContextEntry,
+    times: Vec<DateTime<Utc>>,
+}
+
+/// `entries` with identical ones taken together.
+fn grouped(mut entries: Vec<ContextEntry>) -> Vec<Group> {
+    entries.sort_by(|a, b| a.sameness().cmp(&b.sameness()).then_with(|| a.timestamp.cmp(&b.timestamp)));
+    entries
+        .chunk_by(|a, b| a.sameness() == b.sameness())
+        .map(|same| Group { first: same[0].clone(), times: same.iter().map(|e| e.timestamp).collect() })
+        .collect()
+}
+
+/// The `max` groups with an event nearest `at` (on a tie, the earlier), as
+/// entries counting their events; and how many groups were left out.
+fn nearest(mut groups: Vec<Group>, at: DateTime<Utc>, max: usize) -> (Vec<ContextEntry>, usize) {
+    let distance = |g: &Group| g.times.iter().map(|t| (*t - at).abs()).min();
+    groups.sort_by_cached_key(|g| (distance(g), g.first.timestamp));
+    let omitted = groups.len().saturating_sub(max);
+    groups.truncate(max);
+    let kept = groups
+        .into_iter()
+        .map(|g| ContextEntry { times: u32::try_from(g.times.len()).unwrap_or(u32::MAX), ..g.first })
+        .collect();
+    (kept, omitted)
+}
