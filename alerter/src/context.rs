@@ -435,3 +435,331 @@ fn nearest(mut groups: Vec<Group>, at: DateTime<Utc>, max: usize) -> (Vec<Contex
         .collect();
     (kept, omitted)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::sync::Mutex;
+    use vigil_core::config::{Role, Severity};
+    use vigil_core::{EventKind, Outcome};
+
+    /// 10:00 UTC on 4 March 2026 plus `minutes`.
+    fn at(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 4, 10, 0, 0).unwrap() + Duration::minutes(minutes)
+    }
+
+    /// A proxy event of school-a's l.evans at `minutes`, changed by `set`.
+    fn event(id: &str, minutes: i64, set: impl FnOnce(&mut Event)) -> Event {
+        let mut e = Event::new(at(minutes), EventKind::Proxy, "allowed", Outcome::Success, "squid", "squid", "raw");
+        e.id = id.into();
+        e.tenant = "school-a".into();
+        e.user_name = Some("l.evans".into());
+        e.source_ip = Some("10.0.0.7".into());
+        set(&mut e);
+        e
+    }
+
+    fn search(id: &str, minutes: i64, query: &str) -> Event {
+        event(id, minutes, |e| e.search_query = Some(query.into()))
+    }
+
+    fn blocked(id: &str, minutes: i64, domain: &str) -> Event {
+        event(id, minutes, |e| {
+            e.action = "blocked".into();
+            e.url_domain = Some(domain.into());
+            e.filter_category = Some("Adult".into());
+        })
+    }
+
+    /// The alert raised on `event` (its context only the event itself).
+    fn alert_on(event: &Event) -> Alert {
+        let rule = vigil_core::config::RuleConfig {
+            id: "self-harm".into(),
+            category: "self-harm".into(),
+            severity: Severity::Critical,
+            notify: Role::Dsl,
+            phrases: vec!["self harm".into()],
+            description: None,
+        };
+        let found = crate::matcher::RuleMatch { rule: 0, phrase: "self harm".into(), field: crate::matcher::Field::SearchQuery };
+        Alert::new(&rule, &found, event, 0)
+    }
+
+    fn config(max_entries: usize) -> AlerterConfig {
+        AlerterConfig { context_max_entries: max_entries, ..AlerterConfig::default() }
+    }
+
+    /// What the alert's context shows: (event id, text, times, marked).
+    fn shown(alert: &Alert) -> Vec<(&str, &str, u32, bool)> {
+        alert.context.iter().map(|e| (e.event_id.as_str(), e.text.as_str(), e.times, e.alert_event)).collect()
+    }
+
+    /// Observes `events`, then attaches context to an alert on the one with
+    /// id `on`.
+    fn alert_after(context: &mut Context, events: &[Event], on: &str) -> Alert {
+        for e in events {
+            context.observe(e);
+        }
+        let mut alerts = vec![alert_on(events.iter().find(|e| e.id == on).unwrap())];
+        context.attach(&mut alerts);
+        alerts.pop().unwrap()
+    }
+
+    /// The search index as a test sees it: events in memory, answered as
+    /// the contract says; and every question asked.
+    #[derive(Debug, Default)]
+    struct Index {
+        events: Vec<Event>,
+        fails: bool,
+        asked: Mutex<Vec<(String, String, DateTime<Utc>, DateTime<Utc>, usize)>>,
+    }
+
+    impl ContextSource for Index {
+        fn recent(
+            &self,
+            tenant: &str,
+            who: Who<'_>,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+            limit: usize,
+        ) -> Result<Vec<Event>, ContextSourceError> {
+            self.asked.lock().unwrap().push((tenant.into(), format!("{who:?}"), from, to, limit));
+            if self.fails {
+                return Err(ContextSourceError { reason: "the index is locked".into() });
+            }
+            let mut found: Vec<Event> = self
+                .events
+                .iter()
+                .filter(|e| e.tenant.as_str() == tenant && e.timestamp >= from && e.timestamp <= to)
+                .filter(|e| match who {
+                    Who::User(u) => e.user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(u)),
+                    Who::Address(a) => e.source_ip.as_deref() == Some(a),
+                })
+                .cloned()
+                .collect();
+            found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+            found.truncate(limit);
+            Ok(found)
+        }
+    }
+
+    #[test]
+    fn values_are_capped_with_an_ellipsis() {
+        assert_eq!(capped("short"), "short");
+        let exact = "é".repeat(MAX_VALUE_CHARS);
+        assert_eq!(capped(&exact), exact);
+        let cut = capped(&"é".repeat(MAX_VALUE_CHARS + 1));
+        assert_eq!(cut.chars().count(), MAX_VALUE_CHARS);
+        assert!(cut.ends_with("é…"));
+    }
+
+    #[test]
+    fn searches_emails_and_blocked_requests_are_context_and_nothing_else() {
+        let s = ContextEntry::of(&search("s", 0, "volcano facts")).unwrap();
+        assert_eq!((s.kind, s.text.as_str(), s.blocked), (EntryKind::Search, "volcano facts", false));
+        let b = ContextEntry::of(&blocked("b", 0, "adult.example")).unwrap();
+        assert_eq!((b.kind, b.text.as_str(), b.blocked), (EntryKind::Request, "adult.example", true));
+        assert_eq!(b.category.as_deref(), Some("Adult"));
+        let m = ContextEntry::of(&event("m", 0, |e| e.email_subject = Some("Trip letter".into()))).unwrap();
+        assert_eq!((m.kind, m.text.as_str()), (EntryKind::Email, "Trip letter"));
+        let plain = event("p", 0, |e| e.url_full = Some("https://www.bbc.co.uk/bitesize".into()));
+        assert_eq!(ContextEntry::of(&plain), None);
+        assert_eq!(ContextEntry::of(&search("blank", 0, "  ")), None);
+        // The alert's own event is shown whatever it is: its URL, else its action.
+        let own = ContextEntry::of_alert_event(&plain);
+        assert_eq!((own.kind, own.text.as_str(), own.alert_event), (EntryKind::Request, "https://www.bbc.co.uk/bitesize", true));
+        let login = ContextEntry::of_alert_event(&event("l", 0, |e| e.action = "login-failed".into()));
+        assert_eq!((login.kind, login.text.as_str()), (EntryKind::Other, "login-failed"));
+    }
+
+    #[test]
+    fn the_window_is_bounded_per_user_and_in_total_oldest_arrival_first() {
+        let mut w = RecentWindow::new(3, 5);
+        let user = Who::User("l.evans");
+        for i in 0..4 {
+            w.push("school-a", user, ContextEntry::of(&search(&format!("a{i}"), i, "q")).unwrap());
+        }
+        let ids = |w: &RecentWindow, who| w.around("school-a", who, at(-60), at(60)).map(|e| e.event_id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&w, user), ["a1", "a2", "a3"], "three per user, the first to arrive dropped");
+        // Names compare as the index compares them; tenants and kinds of key stay apart.
+        assert_eq!(ids(&w, Who::User("L.Evans")), ["a1", "a2", "a3"]);
+        assert_eq!(w.around("school-b", user, at(-60), at(60)).count(), 0);
+        assert_eq!(ids(&w, Who::Address("l.evans")), Vec::<String>::new());
+        for i in 0..3 {
+            w.push("school-a", Who::Address("10.0.0.9"), ContextEntry::of(&search(&format!("b{i}"), i, "q")).unwrap());
+        }
+        assert_eq!(w.len(), 5, "five in all");
+        assert_eq!(ids(&w, user), ["a2", "a3"], "the oldest arrival still held made room");
+        assert_eq!(ids(&w, Who::Address("10.0.0.9")), ["b0", "b1", "b2"]);
+    }
+
+    #[test]
+    fn pruning_drops_entries_older_than_the_horizon_whatever_their_arrival() {
+        let mut w = RecentWindow::new(10, 10);
+        for (id, minute) in [("late", 20), ("early", 1), ("mid", 10)] {
+            w.push("school-a", Who::User("u"), ContextEntry::of(&search(id, minute, "q")).unwrap());
+        }
+        w.prune(at(5));
+        let left: Vec<_> = w.around("school-a", Who::User("u"), at(0), at(60)).map(|e| e.event_id.as_str()).collect();
+        assert_eq!(left, ["late", "mid"]);
+        w.prune(at(30));
+        assert!(w.is_empty() && w.len() == 0);
+        // Room is made for new entries again: the bound counts what is held.
+        for i in 0..10 {
+            w.push("school-a", Who::User("v"), ContextEntry::of(&search(&format!("n{i}"), 40, "q")).unwrap());
+        }
+        assert_eq!(w.len(), 10);
+    }
+
+    #[test]
+    fn context_spans_half_an_hour_before_to_five_minutes_after_including_later_events_of_the_batch() {
+        let mut context = Context::new(&config(20));
+        let events = [
+            search("too-early", -31, "minecraft seeds"),
+            search("before", -30, "i feel so alone"),
+            blocked("blocked", -10, "pills.example"),
+            event("other-user", -5, |e| {
+                e.user_name = Some("r.jones".into());
+                e.search_query = Some("football".into());
+            }),
+            event("not-context", -2, |e| e.url_full = Some("https://www.bbc.co.uk/".into())),
+            search("match", 0, "how to self harm"),
+            search("after", 5, "how to hide cuts"),
+            search("too-late", 6, "homework help"),
+        ];
+        let alert = alert_after(&mut context, &events, "match");
+        assert_eq!(
+            shown(&alert),
+            [
+                ("before", "i feel so alone", 1, false),
+                ("blocked", "pills.example", 1, false),
+                ("match", "how to self harm", 1, true),
+                ("after", "how to hide cuts", 1, false),
+            ]
+        );
+        assert_eq!(alert.context_omitted, 0);
+        let json: serde_json::Value = serde_json::from_slice(&alert.to_json()).unwrap();
+        assert_eq!(json["alert.context"][1]["filter.category"], "Adult");
+        assert_eq!(json["alert.context"][2]["alert.event"], true);
+        assert_eq!(serde_json::from_slice::<Alert>(&alert.to_json()).unwrap(), alert);
+    }
+
+    #[test]
+    fn an_unattributed_alert_gets_the_addresss_events() {
+        let mut context = Context::new(&config(20));
+        let nobody = |e: &mut Event| e.user_name = None;
+        let events = [
+            event("same-ip", -3, |e| {
+                nobody(e);
+                e.search_query = Some("earlier".into());
+            }),
+            event("other-ip", -2, |e| {
+                nobody(e);
+                e.source_ip = Some("10.0.0.8".into());
+                e.search_query = Some("elsewhere".into());
+            }),
+            search("named-user", -1, "a named pupil's search"),
+            event("match", 0, |e| {
+                nobody(e);
+                e.search_query = Some("how to self harm".into());
+            }),
+        ];
+        let alert = alert_after(&mut context, &events, "match");
+        let ids: Vec<_> = alert.context.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["same-ip", "match"]);
+    }
+
+    #[test]
+    fn the_index_adds_what_came_before_merged_by_event_id() {
+        let history = vec![
+            search("restart-1", -20, "i hate my life"),
+            search("restart-2", -15, "how many pills"),
+            search("both", -4, "seen by both"),
+            event("not-context", -3, |e| e.url_full = Some("https://www.bbc.co.uk/".into())),
+            search("match", 0, "how to self harm"),
+        ];
+        let index = Arc::new(Index { events: history, ..Index::default() });
+        let mut context = Context::new(&config(20)).with_source(Box::new(Shared(index.clone())));
+        let events = [search("both", -4, "seen by both"), search("match", 0, "how to self harm"), search("after", 1, "after")];
+        let alert = alert_after(&mut context, &events, "match");
+        let ids: Vec<_> = alert.context.iter().map(|e| (e.event_id.as_str(), e.alert_event)).collect();
+        assert_eq!(
+            ids,
+            [("restart-1", false), ("restart-2", false), ("both", false), ("match", true), ("after", false)]
+        );
+        let asked = index.asked.lock().unwrap();
+        let user = format!("{:?}", Who::User("l.evans"));
+        assert_eq!(
+            *asked,
+            [
+                ("school-a".to_string(), user.clone(), at(-30), at(0), 20 * SCAN_FACTOR),
+                ("school-a".to_string(), user, at(0), at(5), 20 * SCAN_FACTOR),
+            ],
+            "each side of the alert asked for apart"
+        );
+    }
+
+    #[test]
+    fn a_failing_index_leaves_the_window_s_context() {
+        let index = Index { events: vec![search("old", -20, "old")], fails: true, ..Index::default() };
+        let mut context = Context::new(&config(20)).with_source(Box::new(index));
+        let events = [search("recent", -1, "recent"), search("match", 0, "how to self harm")];
+        let alert = alert_after(&mut context, &events, "match");
+        assert_eq!(alert.context.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["recent", "match"]);
+    }
+
+    #[test]
+    fn repeats_are_shown_once_and_the_nearest_entries_are_kept() {
+        let mut context = Context::new(&config(3));
+        let mut events: Vec<Event> = (0..12).map(|i| blocked(&format!("ad{i}"), -20 + i, "ads.example")).collect();
+        events.extend([
+            search("far", -29, "far away"),
+            search("near", -2, "near"),
+            search("nearer", -1, "nearer"),
+            search("match", 0, "how to self harm"),
+        ]);
+        let alert = alert_after(&mut context, &events, "match");
+        assert_eq!(
+            shown(&alert),
+            [
+                ("ad0", "ads.example", 12, false),
+                ("near", "near", 1, false),
+                ("nearer", "nearer", 1, false),
+                ("match", "how to self harm", 1, true),
+            ],
+            "twelve blocked adverts are one entry; the furthest search is left out"
+        );
+        assert_eq!(alert.context_omitted, 1);
+        let none = alert_after(&mut Context::new(&config(0)), &events, "match");
+        assert_eq!(shown(&none), [("match", "how to self harm", 1, true)]);
+    }
+
+    #[test]
+    fn the_window_forgets_what_no_later_alert_can_show() {
+        let mut context = Context::new(&config(20));
+        for e in [search("old", 0, "old"), search("new", 36, "new")] {
+            context.observe(&e);
+        }
+        context.attach(&mut []);
+        let kept: Vec<_> = context.window.around("school-a", Who::User("l.evans"), at(-60), at(60)).collect();
+        assert_eq!(kept.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["new"], "older than 35 minutes before the newest");
+    }
+
+    /// An [`Index`] the test keeps a handle on.
+    #[derive(Debug)]
+    struct Shared(Arc<Index>);
+
+    impl ContextSource for Shared {
+        fn recent(
+            &self,
+            tenant: &str,
+            who: Who<'_>,
+            from: DateTime<Utc>,
+            to: DateTime<Utc>,
+            limit: usize,
+        ) -> Result<Vec<Event>, ContextSourceError> {
+            self.0.recent(tenant, who, from, to, limit)
+        }
+    }
+}
