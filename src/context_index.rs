@@ -69,10 +69,7 @@ fn context_query(who: Who<'_>) -> String {
         Who::User(user) => ("user.name", user),
         Who::Address(ip) => ("source.ip", ip),
     };
-    format!(
-        "{field}:{} AND (event.action:blocked OR email.subject:[0 TO *] OR search.query:[0 TO *])",
-        quoted(value)
-    )
+    format!("{field}:{} AND (event.action:blocked OR email.subject:[0 TO *] OR search.query:[0 TO *])", quoted(value))
 }
 
 /// `value` as a quoted term: inside double quotes tantivy's query parser

@@ -5,7 +5,10 @@ use crate::util::*;
 
 /// A squid line of l.evans at 09:00 UTC on 16 November 2026 plus `secs`.
 fn squid(secs: u64, status: &str, url: &str) -> String {
-    format!("{}.000 100 10.20.3.17 {status} 5120 GET {url} l.evans HIER_DIRECT/142.250.187.195 text/html\n", 1794819600 + secs)
+    format!(
+        "{}.000 100 10.20.3.17 {status} 5120 GET {url} l.evans HIER_DIRECT/142.250.187.195 text/html\n",
+        1794819600 + secs
+    )
 }
 
 #[test]
@@ -54,7 +57,9 @@ phrases = ["hurt myself on purpose"]
         .open(&log)
         .and_then(|mut f| {
             use std::io::Write;
-            f.write_all(squid(600, "TCP_MISS/200", "https://www.google.co.uk/search?q=hurt+myself+on+purpose").as_bytes())
+            f.write_all(
+                squid(600, "TCP_MISS/200", "https://www.google.co.uk/search?q=hurt+myself+on+purpose").as_bytes(),
+            )
         })
         .unwrap();
     assert_success(&run(vigil().args(["run", "--once", "--config"]).arg(&config)), "run after the restart");

@@ -204,9 +204,10 @@ pub trait ContextSource: fmt::Debug + Send + Sync {
     /// Events of tenant `tenant` whose user (or, for [`Who::Address`],
     /// whose `source.ip`, compared without regard to case) is `who`, with
     /// `from <= @timestamp <= to`, the newest first, at most `limit`.
-    /// Events that are not context ([`ContextEntry::of`]) may be among
-    /// them; they are skipped. No data is not an error: a source with
-    /// nothing to read returns an empty list.
+    /// Others may be among them and are skipped: events that are not
+    /// context ([`ContextEntry::of`]) and, for an address, events that name
+    /// a user (someone else may have had the address). No data is not an
+    /// error: a source with nothing to read returns an empty list.
     fn recent(
         &self,
         tenant: &str,
@@ -363,7 +364,8 @@ impl Context {
         for alert in alerts.iter_mut() {
             self.attach_one(alert);
         }
-        if let Some(horizon) = self.newest.and_then(|n| n.checked_sub_signed(self.before + self.after)) {
+        let reach = self.before.checked_add(&self.after).unwrap_or(Duration::MAX);
+        if let Some(horizon) = self.newest.and_then(|n| n.checked_sub_signed(reach)) {
             self.window.prune(horizon);
         }
     }
@@ -374,7 +376,10 @@ impl Context {
         let from = at.checked_sub_signed(self.before).unwrap_or(DateTime::<Utc>::MIN_UTC);
         let to = at.checked_add_signed(self.after).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut others: Vec<ContextEntry> = self.window.around(&alert.tenant, who, from, to).cloned().collect();
-        others.extend(self.read_source(alert, who, from, to).iter().filter_map(ContextEntry::of));
+        let key = who.key(&alert.tenant);
+        let read = self.read_source(alert, who, from, to);
+        let theirs = read.iter().filter(|e| Who::of_event(e).is_some_and(|w| w.key(&e.tenant) == key));
+        others.extend(theirs.filter_map(ContextEntry::of));
         others.retain(|e| e.event_id != alert.event_id);
         others.sort_by(|a, b| a.event_id.cmp(&b.event_id));
         others.dedup_by(|a, b| a.event_id == b.event_id);
@@ -482,7 +487,11 @@ mod tests {
             phrases: vec!["self harm".into()],
             description: None,
         };
-        let found = crate::matcher::RuleMatch { rule: 0, phrase: "self harm".into(), field: crate::matcher::Field::SearchQuery };
+        let found = crate::matcher::RuleMatch {
+            rule: 0,
+            phrase: "self harm".into(),
+            field: crate::matcher::Field::SearchQuery,
+        };
         Alert::new(&rule, &found, event, 0)
     }
 
@@ -506,13 +515,16 @@ mod tests {
         alerts.pop().unwrap()
     }
 
+    /// One question to the index: tenant, who, from, to, limit.
+    type Asked = (String, String, DateTime<Utc>, DateTime<Utc>, usize);
+
     /// The search index as a test sees it: events in memory, answered as
     /// the contract says; and every question asked.
     #[derive(Debug, Default)]
     struct Index {
         events: Vec<Event>,
         fails: bool,
-        asked: Mutex<Vec<(String, String, DateTime<Utc>, DateTime<Utc>, usize)>>,
+        asked: Mutex<Vec<Asked>>,
     }
 
     impl ContextSource for Index {
@@ -538,7 +550,7 @@ mod tests {
                 })
                 .cloned()
                 .collect();
-            found.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+            found.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
             found.truncate(limit);
             Ok(found)
         }
@@ -568,7 +580,10 @@ mod tests {
         assert_eq!(ContextEntry::of(&search("blank", 0, "  ")), None);
         // The alert's own event is shown whatever it is: its URL, else its action.
         let own = ContextEntry::of_alert_event(&plain);
-        assert_eq!((own.kind, own.text.as_str(), own.alert_event), (EntryKind::Request, "https://www.bbc.co.uk/bitesize", true));
+        assert_eq!(
+            (own.kind, own.text.as_str(), own.alert_event),
+            (EntryKind::Request, "https://www.bbc.co.uk/bitesize", true)
+        );
         let login = ContextEntry::of_alert_event(&event("l", 0, |e| e.action = "login-failed".into()));
         assert_eq!((login.kind, login.text.as_str()), (EntryKind::Other, "login-failed"));
     }
@@ -580,7 +595,9 @@ mod tests {
         for i in 0..4 {
             w.push("school-a", user, ContextEntry::of(&search(&format!("a{i}"), i, "q")).unwrap());
         }
-        let ids = |w: &RecentWindow, who| w.around("school-a", who, at(-60), at(60)).map(|e| e.event_id.clone()).collect::<Vec<_>>();
+        let ids = |w: &RecentWindow, who| {
+            w.around("school-a", who, at(-60), at(60)).map(|e| e.event_id.clone()).collect::<Vec<_>>()
+        };
         assert_eq!(ids(&w, user), ["a1", "a2", "a3"], "three per user, the first to arrive dropped");
         // Names compare as the index compares them; tenants and kinds of key stay apart.
         assert_eq!(ids(&w, Who::User("L.Evans")), ["a1", "a2", "a3"]);
@@ -604,7 +621,8 @@ mod tests {
         let left: Vec<_> = w.around("school-a", Who::User("u"), at(0), at(60)).map(|e| e.event_id.as_str()).collect();
         assert_eq!(left, ["late", "mid"]);
         w.prune(at(30));
-        assert!(w.is_empty() && w.len() == 0);
+        assert!(w.is_empty());
+        assert_eq!(w.len(), 0);
         // Room is made for new entries again: the bound counts what is held.
         for i in 0..10 {
             w.push("school-a", Who::User("v"), ContextEntry::of(&search(&format!("n{i}"), 40, "q")).unwrap());
@@ -681,7 +699,8 @@ mod tests {
         ];
         let index = Arc::new(Index { events: history, ..Index::default() });
         let mut context = Context::new(&config(20)).with_source(Box::new(Shared(index.clone())));
-        let events = [search("both", -4, "seen by both"), search("match", 0, "how to self harm"), search("after", 1, "after")];
+        let events =
+            [search("both", -4, "seen by both"), search("match", 0, "how to self harm"), search("after", 1, "after")];
         let alert = alert_after(&mut context, &events, "match");
         let ids: Vec<_> = alert.context.iter().map(|e| (e.event_id.as_str(), e.alert_event)).collect();
         assert_eq!(
@@ -698,6 +717,25 @@ mod tests {
             ],
             "each side of the alert asked for apart"
         );
+    }
+
+    #[test]
+    fn an_address_s_context_from_the_index_leaves_out_named_users() {
+        let history = vec![
+            event("named", -3, |e| e.search_query = Some("a named pupil on the address".into())),
+            event("unnamed", -2, |e| {
+                e.user_name = None;
+                e.search_query = Some("unnamed earlier".into());
+            }),
+        ];
+        let mut context =
+            Context::new(&config(20)).with_source(Box::new(Index { events: history, ..Index::default() }));
+        let matched = event("match", 0, |e| {
+            e.user_name = None;
+            e.search_query = Some("how to self harm".into());
+        });
+        let alert = alert_after(&mut context, &[matched], "match");
+        assert_eq!(alert.context.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["unnamed", "match"]);
     }
 
     #[test]
@@ -743,7 +781,11 @@ mod tests {
         }
         context.attach(&mut []);
         let kept: Vec<_> = context.window.around("school-a", Who::User("l.evans"), at(-60), at(60)).collect();
-        assert_eq!(kept.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(), ["new"], "older than 35 minutes before the newest");
+        assert_eq!(
+            kept.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(),
+            ["new"],
+            "older than 35 minutes before the newest"
+        );
     }
 
     /// An [`Index`] the test keeps a handle on.

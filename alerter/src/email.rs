@@ -143,12 +143,14 @@ fn attribution(alert: &Alert) -> String {
     match (&alert.user_name, alert.user_attribution.as_deref()) {
         (None, _) => format!("Not known: the log gives only the address {address}."),
         (Some(_), None) => "The log line names them.".to_string(),
-        (Some(_), Some(how)) => match how.strip_prefix("lease:") {
-            Some(log) => {
-                format!("The log line gives only the address {address}; the {log} log shows it was theirs at that time.")
+        (Some(_), Some(how)) => {
+            match how.strip_prefix("lease:") {
+                Some(log) => {
+                    format!("The log line gives only the address {address}; the {log} log shows it was theirs at that time.")
+                }
+                None => how.to_string(),
             }
-            None => how.to_string(),
-        },
+        }
     }
 }
 
@@ -432,7 +434,10 @@ mod tests {
         assert!(text.contains("\nStaff member: John Smith (j.smith)\n") && !text.contains("Pupil"), "{text}");
         let nobody = Alert { user_name: None, ..alert_with_context() };
         let text = text_body(&nobody, &details(&nobody));
-        assert!(text.contains("\nHow we know who it was: Not known: the log gives only the address 10.1.2.3.\n"), "{text}");
+        assert!(
+            text.contains("\nHow we know who it was: Not known: the log gives only the address 10.1.2.3.\n"),
+            "{text}"
+        );
         assert!(text.contains("\nWhat this address did around this time (UK time):\n"), "{text}");
     }
 
@@ -515,7 +520,11 @@ mod tests {
             let tag = html[at + 1..].trim_start_matches('/');
             let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '!').collect();
             let name = if name == "!DOCTYPE" { name } else { name.to_ascii_lowercase() };
-            assert!(allowed.contains(&name.as_str()), "unexpected markup at {at}: {}", &html[at..(at + 40).min(html.len())]);
+            assert!(
+                allowed.contains(&name.as_str()),
+                "unexpected markup at {at}: {}",
+                &html[at..(at + 40).min(html.len())]
+            );
         }
         assert!(!html.to_lowercase().contains("<script") && !html.contains("<img") && !html.contains("<iframe"));
         assert!(html.chars().all(|c| c == '\n' || !c.is_control()), "control characters in the HTML");
@@ -537,7 +546,10 @@ mod tests {
         let starts = ["From: ", "To: ", "Subject: ", "Message-ID: ", "MIME-Version: ", "Date: ", "Content-Type: "];
         for line in head.split("\r\n") {
             let continued = line.starts_with(' ') || line.starts_with('\t');
-            assert!(continued || starts.iter().any(|s| line.starts_with(s)), "a header line was added: {line:?}\n{head}");
+            assert!(
+                continued || starts.iter().any(|s| line.starts_with(s)),
+                "a header line was added: {line:?}\n{head}"
+            );
         }
     }
 

@@ -308,7 +308,10 @@ async fn the_alert_shows_the_pupils_searches_around_it_and_who_they_are() {
     assert!(text.contains("the radius log shows it was theirs"), "{text}");
     // 10:00 UTC on 4 March is 10:00 GMT.
     assert!(text.contains("\n  10:00:00  Searched: why does nobody like me\n"), "{text}");
-    assert!(text.contains("\n  10:03:00  Blocked: pro-ana.example (filter category: Eating disorders <b>)\n"), "{text}");
+    assert!(
+        text.contains("\n  10:03:00  Blocked: pro-ana.example (filter category: Eating disorders <b>)\n"),
+        "{text}"
+    );
     assert!(text.contains("\n> 10:10:00  Searched: how to self harm ← this alert\n"), "{text}");
     assert!(text.contains("\n  10:12:00  Searched: how to hide <script>cuts</script>\n"), "{text}");
     assert!(!text.contains("another pupil") && !text.contains("bitesize"), "{text}");

@@ -18,7 +18,8 @@ pub fn parts(message: &str) -> Vec<Part> {
     let message = message.replace("\r\n", "\n");
     let (head, body) = message.split_once("\n\n").unwrap_or((&message, ""));
     let content_type = header(head, "Content-Type").unwrap_or_else(|| "text/plain".to_string());
-    let boundary = content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary=")).map(|b| b.trim_matches('"'));
+    let boundary =
+        content_type.split(';').find_map(|p| p.trim().strip_prefix("boundary=")).map(|b| b.trim_matches('"'));
     match boundary {
         Some(boundary) if content_type.to_ascii_lowercase().starts_with("multipart/") => {
             let delimiter = format!("--{boundary}");
