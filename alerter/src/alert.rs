@@ -1,11 +1,11 @@
 //! The alert: what a rule match becomes, on the alerts topic and in emails.
 
 use crate::context::ContextEntry;
-use crate::matcher::{Field, RuleMatch};
+use crate::rules::{Field, Rule, RuleMatch};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use vigil_core::config::{Role, RuleConfig, Severity};
+use vigil_core::config::{Role, Severity};
 use vigil_core::event::hex;
 use vigil_core::Event;
 
@@ -103,7 +103,7 @@ impl Alert {
     /// The alert for `event` matching `rule` as described by `found`, with
     /// `suppressed` throttled matches before it. Its context is the event
     /// alone until [`crate::context::Context::attach`] adds the rest.
-    pub fn new(rule: &RuleConfig, found: &RuleMatch, event: &Event, suppressed: u64) -> Alert {
+    pub fn new(rule: &Rule, found: &RuleMatch, event: &Event, suppressed: u64) -> Alert {
         Alert {
             id: Alert::derive_id(&rule.id, &event.id),
             timestamp: event.timestamp,

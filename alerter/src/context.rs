@@ -479,19 +479,21 @@ mod tests {
 
     /// The alert raised on `event` (its context only the event itself).
     fn alert_on(event: &Event) -> Alert {
-        let rule = vigil_core::config::RuleConfig {
+        let rule = crate::rules::Rule {
             id: "self-harm".into(),
             category: "self-harm".into(),
             severity: Severity::Critical,
             notify: Role::Dsl,
-            phrases: vec!["self harm".into()],
             description: None,
+            origin: "test".into(),
+            phrases: vec!["self harm".into()],
+            all: Vec::new(),
+            patterns: Vec::new(),
+            exceptions: Vec::new(),
+            blocked: None,
         };
-        let found = crate::matcher::RuleMatch {
-            rule: 0,
-            phrase: "self harm".into(),
-            field: crate::matcher::Field::SearchQuery,
-        };
+        let found =
+            crate::rules::RuleMatch { rule: 0, phrase: "self harm".into(), field: crate::rules::Field::SearchQuery };
         Alert::new(&rule, &found, event, 0)
     }
 

@@ -286,7 +286,7 @@ fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matcher::Field;
+    use crate::rules::Field;
     use vigil_core::config::Severity;
     use vigil_core::{Event, EventKind, Outcome};
 

@@ -1,8 +1,8 @@
 //! The alerter's error type.
 
 use crate::mailer::EmailConfigError;
-use crate::matcher::MatcherError;
 use crate::notifier::NotifyError;
+use crate::rules::RulesError;
 use crate::state::StateError;
 use thiserror::Error;
 use vigil_core::transport::TransportError;
@@ -10,9 +10,9 @@ use vigil_core::transport::TransportError;
 /// Why the alerter stopped.
 #[derive(Debug, Error)]
 pub enum AlerterError {
-    /// The rules could not be compiled.
+    /// The rules could not be loaded or compiled.
     #[error(transparent)]
-    Matcher(#[from] MatcherError),
+    Rules(#[from] RulesError),
     /// The `[email]` settings are unusable.
     #[error(transparent)]
     EmailConfig(#[from] EmailConfigError),

@@ -1,9 +1,11 @@
-//! Vigil's alerter: reads events, matches the safeguarding keyword rules of
-//! `[[alerter.rules]]`, throttles repeats per (rule, user), emails the DSL or
-//! the ICT manager, and publishes each alert to the alerts topic.
+//! Vigil's alerter: reads events, matches them against the rule library
+//! (shipped in the binary, extended and adjusted by the configuration),
+//! throttles repeats per (rule, user), emails the DSL or the ICT manager, and
+//! publishes each alert to the alerts topic.
 //!
-//! - [`matcher`]: phrases on word boundaries in `search.query`, `url.full`
-//!   and `email.subject`.
+//! - [`rules`]: loading, normalising and matching the rules: phrases in
+//!   `search.query`, the words of `url.full` and `email.subject`, and the web
+//!   filter's blocked verdicts.
 //! - [`alert`]: the alert record and its deterministic id.
 //! - [`context`]: what the user did around an alert, from memory and the
 //!   search index.
@@ -18,9 +20,9 @@ pub mod context;
 pub mod email;
 pub mod error;
 pub mod mailer;
-pub mod matcher;
 pub mod notifier;
 pub mod pipeline;
+pub mod rules;
 pub mod state;
 pub mod throttle;
 

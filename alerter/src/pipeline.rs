@@ -16,13 +16,12 @@
 use crate::alert::Alert;
 use crate::context::{Context, ContextSource};
 use crate::error::AlerterError;
-use crate::matcher::Matcher;
 use crate::notifier::{Notified, Notifier, RetryPolicy};
+use crate::rules::RuleSet;
 use crate::state::{SentLog, StateStore};
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
-use vigil_core::config::RuleConfig;
 use vigil_core::metrics::{ALERTS, ALERTS_THROTTLED, CONSUMER_LAG};
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::{advance, Positions, Producer, Record, Topic, Transport, ALERTER_GROUP};
@@ -38,9 +37,8 @@ const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 /// the notifier.
 #[derive(Debug)]
 pub struct Alerter {
-    rules: Vec<RuleConfig>,
+    rules: RuleSet,
     context: Context,
-    matcher: Matcher,
     throttle: Throttle,
     sent: SentLog,
     store: StateStore,
@@ -52,8 +50,7 @@ impl Alerter {
     /// An alerter for `config`, with its state loaded from
     /// `<data_dir>/alerter/`.
     pub fn new(config: &Config) -> Result<Alerter, AlerterError> {
-        let rules = config.alerter.rules.clone();
-        let matcher = Matcher::new(&rules)?;
+        let rules = RuleSet::from_config(&config.alerter)?;
         let notifier = Notifier::from_config(config)?;
         let store = StateStore::new(&config.data_dir.join("alerter"));
         let mut throttle = Throttle::new(config.alerter.throttle_secs);
@@ -63,13 +60,13 @@ impl Alerter {
             .unwrap_or(chrono::Duration::MAX);
         let sent_retention = keep_for(window);
         tracing::info!(
-            rules = rules.len(),
+            rules = rules.rules().len(),
             throttled_pairs = throttle.len(),
             remembered_alerts = sent.len(),
             "alerter ready"
         );
         let context = Context::new(&config.alerter);
-        Ok(Alerter { rules, context, matcher, throttle, sent, store, notifier, sent_retention })
+        Ok(Alerter { rules, context, throttle, sent, store, notifier, sent_retention })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
@@ -146,8 +143,8 @@ impl Alerter {
     /// The alerts `event` raises after throttling.
     fn evaluate(&mut self, event: &Event) -> Vec<Alert> {
         let mut alerts = Vec::new();
-        for found in self.matcher.find(event) {
-            let rule = &self.rules[found.rule];
+        for found in self.rules.evaluate(event) {
+            let rule = &self.rules.rules()[found.rule];
             let who = event.user_name.as_deref().or(event.source_ip.as_deref()).unwrap_or("");
             let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.to_string(), who: who.to_string() };
             match self.throttle.observe(key, &event.id, event.timestamp) {

@@ -16,6 +16,7 @@ use vigil_testkit::{SinkOptions, SmtpSink, TestCert};
 const RULES: &str = r#"
 [alerter]
 throttle_secs = 600
+library = false
 
 [[alerter.rules]]
 id = "self-harm"

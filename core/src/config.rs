@@ -421,7 +421,7 @@ impl Role {
     }
 }
 
-/// Alerter settings (`[alerter]` and `[[alerter.rules]]`).
+/// Alerter settings (`[alerter]`, `[[alerter.rules]]`, `[alerter.adjust.<id>]`).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlerterConfig {
@@ -429,7 +429,22 @@ pub struct AlerterConfig {
     /// seconds (of event time) are counted but not emailed.
     #[serde(default = "default_throttle_secs")]
     pub throttle_secs: u64,
-    /// The keyword rules.
+    /// Load the rule library shipped in the binary (`rules/` in the source
+    /// tree). On by default; a school adds to it, adjusts and disables rules.
+    #[serde(default = "default_true")]
+    pub library: bool,
+    /// A folder of further rule files (`*.toml`, the library's format, read
+    /// recursively), loaded after the shipped library.
+    #[serde(default)]
+    pub rules_dir: Option<PathBuf>,
+    /// Rule ids or category ids whose rules are not used.
+    #[serde(default)]
+    pub disable: Vec<String>,
+    /// Changes to library rules by rule id: severity, who is told, more
+    /// phrases or exceptions.
+    #[serde(default)]
+    pub adjust: std::collections::BTreeMap<String, RuleAdjust>,
+    /// The school's own rules, added to the library's.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
     /// How far back, in seconds of event time, an alert's context reaches:
@@ -460,10 +475,18 @@ fn default_context_max_entries() -> usize {
     20
 }
 
+fn default_true() -> bool {
+    true
+}
+
 impl Default for AlerterConfig {
     fn default() -> Self {
         AlerterConfig {
             throttle_secs: default_throttle_secs(),
+            library: true,
+            rules_dir: None,
+            disable: Vec::new(),
+            adjust: Default::default(),
             rules: Vec::new(),
             context_before_secs: default_context_before_secs(),
             context_after_secs: default_context_after_secs(),
@@ -472,23 +495,84 @@ impl Default for AlerterConfig {
     }
 }
 
-/// One keyword rule (`[[alerter.rules]]`).
+/// One rule: in a library file's `[[rules]]` or the configuration's
+/// `[[alerter.rules]]` (see `rules/README.md` for the phrase syntax).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleConfig {
     /// Stable identifier; part of every alert id, so do not rename lightly.
     pub id: String,
-    /// Safeguarding or cyber category (`self-harm`, `radicalisation`, ...).
-    pub category: String,
+    /// Safeguarding or cyber category (`self-harm`, `radicalisation`, ...);
+    /// in a library file, the file's category when absent.
+    #[serde(default)]
+    pub category: Option<String>,
     /// Severity of a match.
     pub severity: Severity,
-    /// Who is emailed.
-    pub notify: Role,
-    /// Phrases matched case-insensitively on word boundaries.
+    /// Who is emailed; the file's role when absent, else the DSL.
+    #[serde(default)]
+    pub notify: Option<Role>,
+    /// Phrase templates matched on word boundaries after normalisation.
+    #[serde(default)]
     pub phrases: Vec<String>,
+    /// Combinations: every template of one inner list must occur in the
+    /// same field, in any order.
+    #[serde(default)]
+    pub all: Vec<Vec<String>>,
+    /// Regular expressions over the field's plain normalised text.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// Phrase templates that, in the same field, make a match benign.
+    #[serde(default)]
+    pub exceptions: Vec<String>,
+    /// A web-filter verdict rule: repeated blocked requests in categories.
+    #[serde(default)]
+    pub blocked: Option<BlockedConfig>,
     /// One sentence for the email: why this matters.
     #[serde(default)]
     pub description: Option<String>,
+}
+
+/// A rule on the web filter's own verdicts: `attempts` blocked requests
+/// within `within_secs` whose `filter.category` names one of `categories`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlockedConfig {
+    /// Category names as filters write them (word match, normalised):
+    /// `pornography` matches FortiGuard's `Pornography` and e2guardian's
+    /// `Pornography, Adult`.
+    pub categories: Vec<String>,
+    /// Blocked requests needed within the window (at least 1).
+    #[serde(default = "default_blocked_attempts")]
+    pub attempts: u32,
+    /// The window, in seconds of event time.
+    #[serde(default = "default_blocked_within_secs")]
+    pub within_secs: u64,
+}
+
+fn default_blocked_attempts() -> u32 {
+    3
+}
+
+fn default_blocked_within_secs() -> u64 {
+    600
+}
+
+/// A school's change to a library rule (`[alerter.adjust.<rule id>]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleAdjust {
+    /// A new severity.
+    #[serde(default)]
+    pub severity: Option<Severity>,
+    /// Who is told instead.
+    #[serde(default)]
+    pub notify: Option<Role>,
+    /// Phrase templates added to the rule's.
+    #[serde(default)]
+    pub add_phrases: Vec<String>,
+    /// Exceptions added to the rule's.
+    #[serde(default)]
+    pub add_exceptions: Vec<String>,
 }
 
 /// How an SMTP connection is secured.
@@ -619,6 +703,9 @@ impl Config {
         if let Some(p) = self.enrich.directory.as_mut() {
             resolve(p);
         }
+        if let Some(p) = self.alerter.rules_dir.as_mut() {
+            resolve(p);
+        }
     }
 
     fn validate(&self) -> Result<(), String> {
@@ -637,8 +724,8 @@ impl Config {
             if !rule_ids.insert(r.id.as_str()) {
                 return Err(format!("two alerter rules have the id {:?}; rule ids must be unique", r.id));
             }
-            if r.phrases.iter().all(|p| p.trim().is_empty()) {
-                return Err(format!("alerter rule {:?} has no phrases", r.id));
+            if r.category.as_deref().is_none_or(|c| c.trim().is_empty()) {
+                return Err(format!("alerter rule {:?} has no category", r.id));
             }
         }
         if self.ingest.max_line_bytes < 256 {
