@@ -322,8 +322,8 @@ pub struct Context {
     max_entries: usize,
     window: RecentWindow,
     source: Option<Box<dyn ContextSource>>,
-    /// The newest event time observed, never later than now: the window's
-    /// pruning clock.
+    /// The newest event time observed: the window's pruning clock (never
+    /// later than now, so a bogus future time cannot empty the window).
     newest: Option<DateTime<Utc>>,
 }
 
@@ -350,7 +350,7 @@ impl Context {
 
     /// Remembers `event` if it is context.
     pub fn observe(&mut self, event: &Event) {
-        self.newest = self.newest.max(Some(event.timestamp.min(Utc::now())));
+        self.newest = self.newest.max(Some(event.timestamp));
         if let (Some(who), Some(entry)) = (Who::of_event(event), ContextEntry::of(event)) {
             self.window.push(&event.tenant, who, entry);
         }
@@ -365,7 +365,7 @@ impl Context {
             self.attach_one(alert);
         }
         let reach = self.before.checked_add(&self.after).unwrap_or(Duration::MAX);
-        if let Some(horizon) = self.newest.and_then(|n| n.checked_sub_signed(reach)) {
+        if let Some(horizon) = self.newest.and_then(|n| n.min(Utc::now()).checked_sub_signed(reach)) {
             self.window.prune(horizon);
         }
     }
@@ -788,6 +788,15 @@ mod tests {
             ["new"],
             "older than 35 minutes before the newest"
         );
+        // A bogus time in the future does not make the present look old.
+        let live = |id: &str, at: DateTime<Utc>| Event { timestamp: at, ..search(id, 0, "q") };
+        context.observe(&live("now", Utc::now() - Duration::minutes(1)));
+        context.observe(&live("future", Utc::now() + Duration::days(365)));
+        context.attach(&mut []);
+        assert!(context
+            .window
+            .around("school-a", Who::User("l.evans"), Utc::now() - Duration::hours(1), Utc::now())
+            .any(|e| e.event_id == "now"));
     }
 
     /// An [`Index`] the test keeps a handle on.
