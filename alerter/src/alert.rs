@@ -5,7 +5,7 @@ use crate::rules::{Field, Rule, RuleMatch};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use vigil_core::config::{Role, Severity};
+use vigil_core::config::{Delivery, Role, Severity};
 use vigil_core::event::hex;
 use vigil_core::Event;
 
@@ -93,6 +93,14 @@ pub struct Alert {
     /// (those furthest in time from the matching event).
     #[serde(rename = "alert.context_omitted", default, skip_serializing_if = "is_zero")]
     pub context_omitted: usize,
+    /// The recipient lists told (`dsl`, `ict`, names from `[email.lists]`),
+    /// as routing decided ([`crate::routing::Router::route`]).
+    #[serde(rename = "alert.recipients", default)]
+    pub recipients: Vec<String>,
+    /// Whether the lists are told at once or in their digest, as routing
+    /// decided.
+    #[serde(rename = "alert.delivery", default)]
+    pub delivery: Delivery,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -101,8 +109,9 @@ fn is_zero(n: &usize) -> bool {
 
 impl Alert {
     /// The alert for `event` matching `rule` as described by `found`, with
-    /// `suppressed` throttled matches before it. Its context is the event
-    /// alone until [`crate::context::Context::attach`] adds the rest.
+    /// `suppressed` throttled matches before it; not yet routed (no
+    /// recipients). Its context is the event alone until
+    /// [`crate::context::Context::attach`] adds the rest.
     pub fn new(rule: &Rule, found: &RuleMatch, event: &Event, suppressed: u64) -> Alert {
         Alert {
             id: Alert::derive_id(&rule.id, &event.id),
@@ -130,6 +139,8 @@ impl Alert {
             device_name: event.device_name.clone(),
             context: vec![ContextEntry::of_alert_event(event)],
             context_omitted: 0,
+            recipients: Vec::new(),
+            delivery: Delivery::Immediate,
         }
     }
 

@@ -11,7 +11,7 @@
 
 use crate::alert::Alert;
 use crate::context::{ContextEntry, EntryKind};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use crate::uk_time;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use std::fmt::Write;
@@ -46,12 +46,18 @@ fn one_line(text: &str) -> String {
 /// `text` made safe for a header: on one line, trimmed, and cut to
 /// 120 characters (ending with `…` when cut).
 pub fn header_text(text: &str) -> String {
+    short_line(text, MAX_HEADER_CHARS)
+}
+
+/// `text` on one line, trimmed, and cut to `max` characters (ending with
+/// `…` when cut).
+pub(crate) fn short_line(text: &str, max: usize) -> String {
     let line = one_line(text);
     let line = line.trim();
-    if line.chars().count() <= MAX_HEADER_CHARS {
+    if line.chars().count() <= max {
         return line.to_string();
     }
-    let mut cut: String = line.chars().take(MAX_HEADER_CHARS - 1).collect();
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -90,7 +96,7 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
     rows.push(("How we know who it was", attribution(alert)));
     rows.extend(alert.host_name.clone().map(|host| ("Logged by", host)));
     rows.push(("Time (UTC)", alert.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
-    rows.push(("Time (UK)", uk_time(alert.timestamp)));
+    rows.push(("Time (UK)", uk_time::format(alert.timestamp)));
     rows.push(("Matched", format!("\"{}\" in {}", alert.phrase, alert.field.as_str())));
     let context =
         [("Search terms", &alert.search_query), ("URL", &alert.url_full), ("Email subject", &alert.email_subject)];
@@ -100,6 +106,9 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
             "Earlier matches not emailed",
             format!("{} (throttled since the previous alert)", alert.suppressed),
         ));
+    }
+    if !alert.recipients.is_empty() {
+        rows.push(("Sent to", alert.recipients.join(", ")));
     }
     rows.push(("School (tenant)", alert.tenant.clone()));
     rows.push(("Event id", alert.event_id.clone()));
@@ -174,8 +183,7 @@ fn context_row(entry: &ContextEntry) -> (String, &'static str, String) {
     if entry.alert_event {
         details.push_str(" ← this alert");
     }
-    let (local, _) = uk_local(entry.timestamp);
-    (local.format("%H:%M:%S").to_string(), what, details)
+    (uk_time::to_local(entry.timestamp).format("%H:%M:%S").to_string(), what, details)
 }
 
 /// The context block's heading.
@@ -260,33 +268,11 @@ fn html_body(alert: &Alert, details: &[(&'static str, String)]) -> String {
     out
 }
 
-/// `at` in UK civil time: GMT, or BST (UTC+1) from 01:00 UTC on the last
-/// Sunday of March to 01:00 UTC on the last Sunday of October.
-fn uk_time(at: DateTime<Utc>) -> String {
-    let (local, zone) = uk_local(at);
-    format!("{} {zone}", local.format("%Y-%m-%d %H:%M:%S"))
-}
-
-/// `at` as UK clock time, and the zone's name (see [`uk_time`]).
-fn uk_local(at: DateTime<Utc>) -> (NaiveDateTime, &'static str) {
-    let change =
-        |month| last_sunday(at.year(), month).and_then(|d| d.and_hms_opt(1, 0, 0)).map(|t| Utc.from_utc_datetime(&t));
-    let summer = matches!((change(3), change(10)), (Some(start), Some(end)) if at >= start && at < end);
-    let (offset, zone) = if summer { (Duration::hours(1), "BST") } else { (Duration::zero(), "GMT") };
-    ((at + offset).naive_utc(), zone)
-}
-
-/// The last Sunday of `month` (which has 31 days: March or October).
-fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
-    let last = NaiveDate::from_ymd_opt(year, month, 31)?;
-    let back = last.weekday().num_days_from_sunday();
-    last.checked_sub_signed(Duration::days(i64::from(back))).filter(|d| d.weekday() == Weekday::Sun)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::Field;
+    use chrono::{TimeZone, Utc};
     use vigil_core::config::Severity;
     use vigil_core::{Event, EventKind, Outcome};
 
@@ -317,6 +303,8 @@ mod tests {
             device_name: None,
             context: Vec::new(),
             context_omitted: 0,
+            recipients: vec!["dsl".into(), "deputies".into()],
+            delivery: vigil_core::config::Delivery::Immediate,
         }
     }
 
@@ -406,6 +394,7 @@ mod tests {
         let text = text_body(&a, &details(&a));
         assert!(text.contains("User: pupil  Bcc: attacker@evil.example\n"), "{text}");
         assert!(text.contains("Earlier matches not emailed: 2"), "{text}");
+        assert!(text.contains("Sent to: dsl, deputies\n"), "{text}");
         assert!(text.contains("safeguarding procedure"), "{text}");
     }
 
@@ -551,15 +540,5 @@ mod tests {
                 "a header line was added: {line:?}\n{head}"
             );
         }
-    }
-
-    #[test]
-    fn uk_time_follows_british_summer_time() {
-        let t = |m, d, h| uk_time(Utc.with_ymd_and_hms(2026, m, d, h, 30, 0).unwrap());
-        assert_eq!(t(1, 15, 9), "2026-01-15 09:30:00 GMT");
-        assert_eq!(t(3, 29, 0), "2026-03-29 00:30:00 GMT", "BST starts at 01:00 UTC on 29 March 2026");
-        assert_eq!(t(3, 29, 1), "2026-03-29 02:30:00 BST");
-        assert_eq!(t(10, 25, 0), "2026-10-25 01:30:00 BST");
-        assert_eq!(t(10, 25, 1), "2026-10-25 01:30:00 GMT");
     }
 }
