@@ -37,6 +37,8 @@ format = "squid"
 [email]
 from = "vigil@school.example"
 dsl = ["dsl@school.example"]
+[alerter]
+library = false
 [[alerter.rules]]
 id = "context-test"
 category = "self-harm"
