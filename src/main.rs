@@ -1,5 +1,6 @@
 //! `vigil`: one binary, services chosen by subcommand.
 
+mod context_index;
 mod metrics_http;
 mod parse_cmd;
 mod rules_cmd;

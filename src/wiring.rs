@@ -1,6 +1,7 @@
 //! Wiring components to a transport: `run` (all in one process) and the
 //! single-component commands `ingest`, `index` and `alert` (over Kafka).
 
+use crate::context_index::IndexContext;
 use anyhow::{bail, Context};
 use std::future::Future;
 use std::sync::Arc;
@@ -167,7 +168,8 @@ async fn indexer(config: Arc<Config>, transport: Arc<dyn Transport>, shutdown: S
 }
 
 async fn alerter(config: Arc<Config>, transport: Arc<dyn Transport>, shutdown: Shutdown) -> anyhow::Result<()> {
-    Ok(vigil_alerter::run(&config, transport.as_ref(), shutdown).await?)
+    let context = Box::new(IndexContext::new(&config.data_dir));
+    Ok(vigil_alerter::run(&config, transport.as_ref(), context, shutdown).await?)
 }
 
 async fn kafka(config: &Config) -> anyhow::Result<Arc<dyn Transport>> {

@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+mod context;
 mod embedded;
 mod kafka;
 mod metrics;

@@ -1,5 +1,6 @@
 //! The alert: what a rule match becomes, on the alerts topic and in emails.
 
+use crate::context::ContextEntry;
 use crate::rules::{Field, Rule, RuleMatch};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,32 @@ pub struct Alert {
     /// The id of the matching event.
     #[serde(rename = "event.id")]
     pub event_id: String,
+    /// The user's display name, from the user directory.
+    #[serde(rename = "user.full_name", default, skip_serializing_if = "Option::is_none")]
+    pub user_full_name: Option<String>,
+    /// `pupil` or `staff`, from the user directory.
+    #[serde(rename = "user.role", default, skip_serializing_if = "Option::is_none")]
+    pub user_role: Option<String>,
+    /// National Curriculum year group: 0 is Reception, 1 to 13 are Years 1
+    /// to 13.
+    #[serde(rename = "user.year_group", default, skip_serializing_if = "Option::is_none")]
+    pub user_year_group: Option<u8>,
+    /// How the user was found when the log line did not name them
+    /// (`lease:<format>`); absent when it did.
+    #[serde(rename = "user.attribution", default, skip_serializing_if = "Option::is_none")]
+    pub user_attribution: Option<String>,
+    /// The client device's name.
+    #[serde(rename = "device.name", default, skip_serializing_if = "Option::is_none")]
+    pub device_name: Option<String>,
+    /// What the user (or, unattributed, the address) did around the
+    /// matching event, oldest first; the matching event is among them,
+    /// marked (see [`crate::context`]).
+    #[serde(rename = "alert.context", default, skip_serializing_if = "Vec::is_empty")]
+    pub context: Vec<ContextEntry>,
+    /// Context entries left out to keep to `[alerter] context_max_entries`
+    /// (those furthest in time from the matching event).
+    #[serde(rename = "alert.context_omitted", default, skip_serializing_if = "is_zero")]
+    pub context_omitted: usize,
     /// The recipient lists told (`dsl`, `ict`, names from `[email.lists]`),
     /// as routing decided ([`crate::routing::Router::route`]).
     #[serde(rename = "alert.recipients", default)]
@@ -76,10 +103,15 @@ pub struct Alert {
     pub delivery: Delivery,
 }
 
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 impl Alert {
     /// The alert for `event` matching `rule` as described by `found`, with
     /// `suppressed` throttled matches before it; not yet routed (no
-    /// recipients).
+    /// recipients). Its context is the event alone until
+    /// [`crate::context::Context::attach`] adds the rest.
     pub fn new(rule: &Rule, found: &RuleMatch, event: &Event, suppressed: u64) -> Alert {
         Alert {
             id: Alert::derive_id(&rule.id, &event.id),
@@ -100,6 +132,13 @@ impl Alert {
             search_query: event.search_query.clone(),
             email_subject: event.email_subject.clone(),
             event_id: event.id.clone(),
+            user_full_name: event.user_full_name.clone(),
+            user_role: event.user_role.clone(),
+            user_year_group: event.user_year_group,
+            user_attribution: event.user_attribution.clone(),
+            device_name: event.device_name.clone(),
+            context: vec![ContextEntry::of_alert_event(event)],
+            context_omitted: 0,
             recipients: Vec::new(),
             delivery: Delivery::Immediate,
         }

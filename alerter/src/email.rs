@@ -1,10 +1,16 @@
 //! An alert as an email: subject line, plain-text and HTML bodies.
 //!
-//! Every value that comes from a log is hostile: it is HTML-escaped in the
-//! HTML body ([`escape_html`]), and control characters (CR, LF, ...) are
-//! removed from headers ([`header_text`]) and from plain-text lines.
+//! The bodies list the alert's details (who, which device, how we know it
+//! was them) and then "What they did around this time": the alert's
+//! context (see [`crate::context`]), one row per entry, times in UK time,
+//! the alert's own event marked.
+//!
+//! Every value that comes from a log is hostile: control characters (CR,
+//! LF, NUL, ...) become spaces in headers ([`header_text`]) and in both
+//! bodies, and values are HTML-escaped in the HTML body ([`escape_html`]).
 
 use crate::alert::Alert;
+use crate::context::{ContextEntry, EntryKind};
 use crate::uk_time;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
@@ -84,8 +90,11 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
     };
     let mut rows =
         vec![("Severity", alert.severity.as_str().to_string()), ("Category", alert.category.clone()), ("Rule", rule)];
-    let optional = [("User", &alert.user_name), ("Source IP", &alert.source_ip), ("Device / host", &alert.host_name)];
+    rows.extend(person(alert));
+    let optional = [("Source IP", &alert.source_ip), ("Device", &alert.device_name)];
     rows.extend(optional.into_iter().filter_map(|(label, v)| v.clone().map(|v| (label, v))));
+    rows.push(("How we know who it was", attribution(alert)));
+    rows.extend(alert.host_name.clone().map(|host| ("Logged by", host)));
     rows.push(("Time (UTC)", alert.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
     rows.push(("Time (UK)", uk_time::format(alert.timestamp)));
     rows.push(("Matched", format!("\"{}\" in {}", alert.phrase, alert.field.as_str())));
@@ -107,6 +116,96 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
     rows
 }
 
+/// The user's row: "Pupil" / "Staff member" / "User", and their name,
+/// account and year group ("Lowri Evans (l.evans), Year 9").
+fn person(alert: &Alert) -> Option<(&'static str, String)> {
+    let user = alert.user_name.as_deref()?;
+    let mut value = match &alert.user_full_name {
+        Some(full) => format!("{full} ({user})"),
+        None => user.to_string(),
+    };
+    match alert.user_year_group {
+        Some(0) => value.push_str(", Reception"),
+        Some(year @ 1..=13) => {
+            let _ = write!(value, ", Year {year}");
+        }
+        Some(other) => {
+            let _ = write!(value, ", year group {other}");
+        }
+        None => {}
+    }
+    let label = match alert.user_role.as_deref() {
+        Some("pupil") => "Pupil",
+        Some("staff") => "Staff member",
+        Some(other) => {
+            let _ = write!(value, " (role: {other})");
+            "User"
+        }
+        None => "User",
+    };
+    Some((label, value))
+}
+
+/// How the alert's user was found, in plain words.
+fn attribution(alert: &Alert) -> String {
+    let address = alert.source_ip.as_deref().unwrap_or("unknown");
+    match (&alert.user_name, alert.user_attribution.as_deref()) {
+        (None, _) => format!("Not known: the log gives only the address {address}."),
+        (Some(_), None) => "The log line names them.".to_string(),
+        (Some(_), Some(how)) => {
+            match how.strip_prefix("lease:") {
+                Some(log) => {
+                    format!("The log line gives only the address {address}; the {log} log shows it was theirs at that time.")
+                }
+                None => how.to_string(),
+            }
+        }
+    }
+}
+
+/// An entry's time (UK), what it is, and its details, one line each.
+fn context_row(entry: &ContextEntry) -> (String, &'static str, String) {
+    let what = match (entry.kind, entry.blocked) {
+        (EntryKind::Search, false) => "Searched",
+        (EntryKind::Search, true) => "Searched (blocked)",
+        (EntryKind::Email, _) => "Email",
+        (EntryKind::Request, true) => "Blocked",
+        (EntryKind::Request, false) => "Visited",
+        (EntryKind::Other, _) => "Event",
+    };
+    let mut details = one_line(&entry.text);
+    if let Some(category) = &entry.category {
+        let _ = write!(details, " (filter category: {})", one_line(category));
+    }
+    if entry.times > 1 {
+        let _ = write!(details, " ({} times)", entry.times);
+    }
+    if entry.alert_event {
+        details.push_str(" ← this alert");
+    }
+    (uk_time::to_local(entry.timestamp).format("%H:%M:%S").to_string(), what, details)
+}
+
+/// The context block's heading.
+fn context_heading(alert: &Alert) -> &'static str {
+    match alert.user_name {
+        Some(_) => "What they did around this time",
+        None => "What this address did around this time",
+    }
+}
+
+/// The line under the context table, if one is needed.
+fn context_note(alert: &Alert) -> Option<String> {
+    if alert.context_omitted > 0 {
+        return Some(format!(
+            "{} more, further from the alert in time, are not shown; search the logs for the rest.",
+            alert.context_omitted
+        ));
+    }
+    let nothing_else = alert.context.iter().all(|e| e.alert_event);
+    nothing_else.then(|| "No other searches, blocked requests or emails were logged around this time.".to_string())
+}
+
 /// What the reader should do next.
 fn reminder(role: Role) -> &'static str {
     match role {
@@ -124,6 +223,17 @@ fn text_body(alert: &Alert, details: &[(&'static str, String)]) -> String {
     for (label, value) in details {
         let _ = writeln!(out, "{label}: {}", one_line(value));
     }
+    if !alert.context.is_empty() {
+        let _ = writeln!(out, "\n{} (UK time):", context_heading(alert));
+        for entry in &alert.context {
+            let (time, what, details) = context_row(entry);
+            let mark = if entry.alert_event { '>' } else { ' ' };
+            let _ = writeln!(out, "{mark} {time}  {what}: {details}");
+        }
+        if let Some(note) = context_note(alert) {
+            let _ = writeln!(out, "  {note}");
+        }
+    }
     let _ = write!(out, "\n{}\n", reminder(alert.role));
     out
 }
@@ -132,9 +242,29 @@ fn html_body(alert: &Alert, details: &[(&'static str, String)]) -> String {
     let mut out =
         format!("<!DOCTYPE html>\n<html><body>\n<p><strong>{}</strong></p>\n<table>\n", escape_html(&headline(alert)));
     for (label, value) in details {
-        let _ = writeln!(out, "<tr><th align=\"left\">{label}</th><td>{}</td></tr>", escape_html(value));
+        let _ = writeln!(out, "<tr><th align=\"left\">{label}</th><td>{}</td></tr>", escape_html(&one_line(value)));
     }
-    let _ = write!(out, "</table>\n<p>{}</p>\n</body></html>\n", escape_html(reminder(alert.role)));
+    out.push_str("</table>\n");
+    if !alert.context.is_empty() {
+        let _ = write!(
+            out,
+            "<h3>{}</h3>\n<table>\n<tr><th align=\"left\">Time (UK)</th><th align=\"left\">What</th><th align=\"left\">Details</th></tr>\n",
+            context_heading(alert)
+        );
+        for entry in &alert.context {
+            let (time, what, details) = context_row(entry);
+            let cells = format!("<td>{time}</td><td>{what}</td><td>{}</td>", escape_html(&details));
+            let _ = match entry.alert_event {
+                true => writeln!(out, "<tr style=\"font-weight:bold;background:#fff3cd\">{cells}</tr>"),
+                false => writeln!(out, "<tr>{cells}</tr>"),
+            };
+        }
+        out.push_str("</table>\n");
+        if let Some(note) = context_note(alert) {
+            let _ = writeln!(out, "<p>{}</p>", escape_html(&note));
+        }
+    }
+    let _ = write!(out, "<p>{}</p>\n</body></html>\n", escape_html(reminder(alert.role)));
     out
 }
 
@@ -144,6 +274,7 @@ mod tests {
     use crate::rules::Field;
     use chrono::{TimeZone, Utc};
     use vigil_core::config::Severity;
+    use vigil_core::{Event, EventKind, Outcome};
 
     fn alert() -> Alert {
         Alert {
@@ -165,9 +296,64 @@ mod tests {
             search_query: Some("self harm <b>now</b>".into()),
             email_subject: None,
             event_id: "e1".into(),
+            user_full_name: None,
+            user_role: None,
+            user_year_group: None,
+            user_attribution: None,
+            device_name: None,
+            context: Vec::new(),
+            context_omitted: 0,
             recipients: vec!["dsl".into(), "deputies".into()],
             delivery: vigil_core::config::Delivery::Immediate,
         }
+    }
+
+    /// A pupil's alert at 12:15 UTC on 1 July 2026 (13:15 BST), with
+    /// directory fields and no context yet.
+    fn pupil_alert() -> Alert {
+        Alert {
+            user_name: Some("l.evans".into()),
+            user_full_name: Some("Lowri Evans".into()),
+            user_role: Some("pupil".into()),
+            user_year_group: Some(9),
+            user_attribution: Some("lease:radius".into()),
+            device_name: Some("LIB-PC-07".into()),
+            timestamp: Utc.with_ymd_and_hms(2026, 7, 1, 12, 15, 0).unwrap(),
+            url_full: None,
+            ..alert()
+        }
+    }
+
+    /// An event of l.evans `minutes` after 12:00 UTC, changed by `set`.
+    fn logged(id: &str, minutes: u32, set: impl FnOnce(&mut Event)) -> Event {
+        let at = Utc.with_ymd_and_hms(2026, 7, 1, 12, minutes, 0).unwrap();
+        let mut e = Event::new(at, EventKind::Proxy, "allowed", Outcome::Success, "squid", "squid", "raw");
+        e.id = id.into();
+        e.user_name = Some("l.evans".into());
+        set(&mut e);
+        e
+    }
+
+    fn context_of(events: &[Event]) -> Vec<ContextEntry> {
+        events.iter().map(|e| ContextEntry::of(e).expect("context-worthy")).collect()
+    }
+
+    /// The pupil's alert with three earlier entries and its own event.
+    fn alert_with_context() -> Alert {
+        let mut a = pupil_alert();
+        a.context = context_of(&[
+            logged("e1", 2, |e| e.search_query = Some("i feel so alone".into())),
+            logged("e2", 9, |e| {
+                e.action = "blocked".into();
+                e.url_domain = Some("pills-online.example".into());
+                e.filter_category = Some("Pharmacy".into());
+            }),
+            logged("e3", 12, |e| e.email_subject = Some("sorry for everything".into())),
+        ]);
+        a.context.push(ContextEntry::of_alert_event(&logged("e4", 15, |e| {
+            e.search_query = Some("self harm <b>now</b>".into())
+        })));
+        a
     }
 
     #[test]
@@ -210,5 +396,149 @@ mod tests {
         assert!(text.contains("Earlier matches not emailed: 2"), "{text}");
         assert!(text.contains("Sent to: dsl, deputies\n"), "{text}");
         assert!(text.contains("safeguarding procedure"), "{text}");
+    }
+
+    #[test]
+    fn the_pupil_device_and_attribution_are_named_plainly() {
+        let a = pupil_alert();
+        let text = text_body(&a, &details(&a));
+        assert!(text.contains("\nPupil: Lowri Evans (l.evans), Year 9\n"), "{text}");
+        assert!(text.contains("\nDevice: LIB-PC-07\n"), "{text}");
+        assert!(
+            text.contains("\nHow we know who it was: The log line gives only the address 10.1.2.3; the radius log shows it was theirs at that time.\n"),
+            "{text}"
+        );
+        let reception = Alert { user_year_group: Some(0), user_attribution: None, ..pupil_alert() };
+        let text = text_body(&reception, &details(&reception));
+        assert!(text.contains("\nPupil: Lowri Evans (l.evans), Reception\n"), "{text}");
+        assert!(text.contains("\nHow we know who it was: The log line names them.\n"), "{text}");
+        let staff = Alert {
+            user_name: Some("j.smith".into()),
+            user_full_name: Some("John Smith".into()),
+            user_role: Some("staff".into()),
+            user_year_group: None,
+            ..pupil_alert()
+        };
+        let text = text_body(&staff, &details(&staff));
+        assert!(text.contains("\nStaff member: John Smith (j.smith)\n") && !text.contains("Pupil"), "{text}");
+        let nobody = Alert { user_name: None, ..alert_with_context() };
+        let text = text_body(&nobody, &details(&nobody));
+        assert!(
+            text.contains("\nHow we know who it was: Not known: the log gives only the address 10.1.2.3.\n"),
+            "{text}"
+        );
+        assert!(text.contains("\nWhat this address did around this time (UK time):\n"), "{text}");
+    }
+
+    #[test]
+    fn context_is_listed_oldest_first_in_uk_time_with_the_alert_marked() {
+        let a = alert_with_context();
+        let text = text_body(&a, &details(&a));
+        let block = text.split("What they did around this time (UK time):\n").nth(1).expect("a context block");
+        let lines: Vec<&str> = block.lines().take(5).collect();
+        assert_eq!(
+            lines,
+            [
+                "  13:02:00  Searched: i feel so alone",
+                "  13:09:00  Blocked: pills-online.example (filter category: Pharmacy)",
+                "  13:12:00  Email: sorry for everything",
+                "> 13:15:00  Searched: self harm <b>now</b> ← this alert",
+                "",
+            ]
+        );
+        let html = html_body(&a, &details(&a));
+        assert!(html.contains("<h3>What they did around this time</h3>"), "{html}");
+        assert!(html.contains("<tr><td>13:02:00</td><td>Searched</td><td>i feel so alone</td></tr>"), "{html}");
+        assert!(
+            html.contains("background:#fff3cd\"><td>13:15:00</td><td>Searched</td><td>self harm &lt;b&gt;now&lt;/b&gt; ← this alert</td></tr>"),
+            "{html}"
+        );
+        let alone = Alert { context: a.context[3..].to_vec(), ..alert_with_context() };
+        assert!(text_body(&alone, &details(&alone)).contains("No other searches, blocked requests or emails"));
+        let cut = Alert { context_omitted: 7, ..alert_with_context() };
+        assert!(text_body(&cut, &details(&cut)).contains("  7 more, further from the alert in time, are not shown"));
+    }
+
+    /// Values an attacker can put in logs: markup, header injection, NUL,
+    /// terminal escapes, Unicode line separators, and sheer length.
+    const HOSTILE: &[&str] = &[
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "x\r\nBcc: attacker@evil.example\r\n\r\n<b>body</b>",
+        "nul\0byte\x07bell\x1b[31mred\x7fdel\u{85}nel",
+        "line\u{2028}sep\u{2029}para\ttab\x0bvt\x0cff",
+        "\"quoted\" & 'single' </td></tr></table><iframe src=//evil>",
+    ];
+
+    #[test]
+    fn hostile_log_values_reach_neither_markup_nor_headers() {
+        let long = format!("<script>{}", "how to hide cuts ".repeat(600));
+        assert!(long.chars().count() > 10_000);
+        let values: Vec<String> = HOSTILE.iter().map(|v| v.to_string()).chain([long.clone()]).collect();
+        let mut events = Vec::new();
+        for (i, v) in values.iter().enumerate() {
+            let minute = u32::try_from(i).unwrap();
+            events.push(logged(&format!("q{i}"), minute, |e| e.search_query = Some(v.clone())));
+            events.push(logged(&format!("m{i}"), minute, |e| e.email_subject = Some(v.clone())));
+            events.push(logged(&format!("b{i}"), minute, |e| {
+                e.action = "blocked".into();
+                e.url_domain = Some(v.clone());
+                e.filter_category = Some(v.clone());
+            }));
+        }
+        let hostile = HOSTILE.join(" ");
+        let mut a = Alert {
+            user_name: Some(hostile.clone()),
+            user_full_name: Some(hostile.clone()),
+            user_role: Some(hostile.clone()),
+            user_attribution: Some(hostile.clone()),
+            device_name: Some(hostile.clone()),
+            host_name: Some(hostile.clone()),
+            category: hostile.clone(),
+            search_query: Some(long.clone()),
+            ..pupil_alert()
+        };
+        a.context = context_of(&events);
+        a.context.push(ContextEntry::of_alert_event(&logged("own", 15, |e| e.search_query = Some(long.clone()))));
+        assert!(a.context.iter().all(|e| e.text.chars().count() <= crate::context::MAX_VALUE_CHARS));
+        assert!(a.context.last().unwrap().text.ends_with('…'));
+
+        let html = html_body(&a, &details(&a));
+        let allowed = ["!DOCTYPE", "html", "body", "p", "strong", "table", "tr", "th", "td", "h3"];
+        for (at, _) in html.match_indices('<') {
+            let tag = html[at + 1..].trim_start_matches('/');
+            let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '!').collect();
+            let name = if name == "!DOCTYPE" { name } else { name.to_ascii_lowercase() };
+            assert!(
+                allowed.contains(&name.as_str()),
+                "unexpected markup at {at}: {}",
+                &html[at..(at + 40).min(html.len())]
+            );
+        }
+        assert!(!html.to_lowercase().contains("<script") && !html.contains("<img") && !html.contains("<iframe"));
+        assert!(html.chars().all(|c| c == '\n' || !c.is_control()), "control characters in the HTML");
+        assert!(!html.contains('\u{2028}') && !html.contains('\u{2029}'));
+
+        let text = text_body(&a, &details(&a));
+        assert!(text.chars().all(|c| c == '\n' || !c.is_control()), "control characters in the text");
+        let block = text.split("(UK time):\n").nth(1).unwrap();
+        let rows = block.lines().take_while(|l| l.starts_with("  ") || l.starts_with("> ")).count();
+        assert_eq!(rows, a.context.len(), "one line per entry: {block}");
+
+        let formatted = String::from_utf8(
+            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()])
+                .unwrap()
+                .formatted(),
+        )
+        .unwrap();
+        let head = formatted.split("\r\n\r\n").next().unwrap();
+        let starts = ["From: ", "To: ", "Subject: ", "Message-ID: ", "MIME-Version: ", "Date: ", "Content-Type: "];
+        for line in head.split("\r\n") {
+            let continued = line.starts_with(' ') || line.starts_with('\t');
+            assert!(
+                continued || starts.iter().any(|s| line.starts_with(s)),
+                "a header line was added: {line:?}\n{head}"
+            );
+        }
     }
 }

@@ -8,6 +8,8 @@
 //!   `search.query`, the words of `url.full` and `email.subject`, and the web
 //!   filter's blocked verdicts.
 //! - [`alert`]: the alert record and its deterministic id.
+//! - [`context`]: what the user did around an alert, from memory and the
+//!   search index.
 //! - [`throttle`]: per-(rule, user) windows in event time.
 //! - [`routing`]: who is told of an alert (recipient lists, routes) and how.
 //! - [`postbox`]: emailing now, holding over [`quiet_hours`], keeping for a
@@ -21,6 +23,7 @@
 
 pub mod alert;
 pub mod clock;
+pub mod context;
 pub mod digest;
 pub mod digest_email;
 pub mod email;
@@ -40,6 +43,7 @@ pub mod uk_time;
 
 pub use alert::Alert;
 pub use clock::Clock;
+pub use context::{ContextSource, ContextSourceError, Who};
 pub use error::AlerterError;
 pub use notifier::RetryPolicy;
 pub use pipeline::Alerter;
@@ -48,12 +52,18 @@ use vigil_core::shutdown::Shutdown;
 use vigil_core::transport::Transport;
 use vigil_core::Config;
 
-/// Runs the alerter until `shutdown` says to stop (see [`Alerter::run`]).
-/// Returns an error when the configuration, the state files, the transport or
-/// an email fails; see [`pipeline`] for what happens to unsent alerts.
-pub async fn run(config: &Config, transport: &dyn Transport, shutdown: Shutdown) -> Result<(), AlerterError> {
+/// Runs the alerter until `shutdown` says to stop (see [`Alerter::run`]),
+/// reading alert context also from `context` (the search index). Returns an
+/// error when the configuration, the state files, the transport or an email
+/// fails; see [`pipeline`] for what happens to unsent alerts.
+pub async fn run(
+    config: &Config,
+    transport: &dyn Transport,
+    context: Box<dyn ContextSource>,
+    shutdown: Shutdown,
+) -> Result<(), AlerterError> {
     tracing::info!("{}", describe_delivery(config));
-    Alerter::new(config)?.run(transport, shutdown).await
+    Alerter::new(config)?.with_context_source(context).run(transport, shutdown).await
 }
 
 /// One line saying where alert emails go, for the start-up log, e.g.

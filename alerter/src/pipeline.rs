@@ -20,6 +20,7 @@
 
 use crate::alert::Alert;
 use crate::clock::Clock;
+use crate::context::{Context, ContextSource};
 use crate::error::AlerterError;
 use crate::notifier::RetryPolicy;
 use crate::postbox::Postbox;
@@ -40,10 +41,11 @@ const MAX_BATCH: usize = 500;
 /// is noticed while idle.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The alerter: rules, throttle state, and the postbox.
+/// The alerter: rules, throttle state, alert context, and the postbox.
 #[derive(Debug)]
 pub struct Alerter {
     rules: RuleSet,
+    context: Context,
     throttle: Throttle,
     store: StateStore,
     postbox: Postbox,
@@ -69,7 +71,8 @@ impl Alerter {
             remembered_alerts = postbox.remembered(),
             "alerter ready"
         );
-        Ok(Alerter { rules, throttle, store, postbox, sent_retention })
+        let context = Context::new(&config.alerter);
+        Ok(Alerter { rules, context, throttle, store, postbox, sent_retention })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
@@ -80,6 +83,12 @@ impl Alerter {
     /// The same alerter deciding quiet hours and digest periods by `clock`.
     pub fn with_clock(self, clock: Clock) -> Alerter {
         Alerter { postbox: self.postbox.with_clock(clock), ..self }
+    }
+
+    /// The same alerter also reading alert context from `source` (the
+    /// search index), not only from the events it has consumed itself.
+    pub fn with_context_source(self, source: Box<dyn ContextSource>) -> Alerter {
+        Alerter { context: self.context.with_source(source), ..self }
     }
 
     /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
@@ -119,6 +128,7 @@ impl Alerter {
             match Event::from_json(&record.payload) {
                 Ok(event) => {
                     newest = newest.max(Some(event.timestamp));
+                    self.context.observe(&event);
                     for alert in self.evaluate(&event) {
                         alerts.push(self.postbox.route(alert, &event));
                     }
@@ -131,6 +141,7 @@ impl Alerter {
                 ),
             }
         }
+        self.context.attach(&mut alerts);
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
             self.postbox.dispatch(alert).await?;

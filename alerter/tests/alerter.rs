@@ -247,3 +247,75 @@ async fn missing_password_variable_is_reported_at_start() {
     let message = Alerter::new(&config).unwrap_err().to_string();
     assert!(message.contains("VIGIL_TEST_SMTP_PASSWORD_UNSET"), "{message}");
 }
+
+/// The text and HTML bodies of the `.eml` file of alert `id`.
+fn eml_bodies(config: &Config, id: &str) -> (String, String) {
+    let eml = std::fs::read_to_string(config.outbox_dir().join(format!("{id}.eml"))).unwrap();
+    let parts = vigil_testkit::mime::parts(&eml);
+    let body = |kind: &str| parts.iter().find(|p| p.content_type.starts_with(kind)).unwrap().text.clone();
+    (body("text/plain"), body("text/html"))
+}
+
+#[tokio::test]
+async fn the_alert_shows_the_pupils_searches_around_it_and_who_they_are() {
+    let pupil = |e: &mut Event| {
+        e.user_full_name = Some("Lowri Evans".into());
+        e.user_role = Some("pupil".into());
+        e.user_year_group = Some(9);
+        e.user_attribution = Some("lease:radius".into());
+        e.device_name = Some("LIB-PC-07".into());
+    };
+    let events = [
+        event("c1", "l.evans", 0, |e| e.search_query = Some("why does nobody like me".into())),
+        event("c2", "l.evans", 3, |e| {
+            e.action = "blocked".into();
+            e.url_domain = Some("pro-ana.example".into());
+            e.filter_category = Some("Eating disorders <b>".into());
+        }),
+        event("c3", "r.jones", 4, |e| e.search_query = Some("another pupil's search".into())),
+        event("c4", "l.evans", 5, |e| e.url_full = Some("http://www.bbc.co.uk/bitesize".into())),
+        event("c5", "l.evans", 10, |e| {
+            pupil(e);
+            e.search_query = Some("how to self harm".into());
+        }),
+        event("c6", "l.evans", 12, |e| e.search_query = Some("how to hide <script>cuts</script>".into())),
+    ];
+    let dir = TempDir::new().unwrap();
+    let config = config(dir.path(), "");
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap(), &events).await;
+    result.unwrap();
+    let [alert] = alerts.as_slice() else { panic!("one alert: {alerts:?}") };
+    assert_eq!(alert.event_id, "c5");
+    let context: Vec<(&str, &str, bool)> =
+        alert.context.iter().map(|e| (e.event_id.as_str(), e.text.as_str(), e.alert_event)).collect();
+    assert_eq!(
+        context,
+        [
+            ("c1", "why does nobody like me", false),
+            ("c2", "pro-ana.example", false),
+            ("c5", "how to self harm", true),
+            ("c6", "how to hide <script>cuts</script>", false),
+        ],
+        "the pupil's searches and blocked requests, theirs only, the later search of the batch included"
+    );
+    assert_eq!(
+        (alert.user_full_name.as_deref(), alert.user_year_group, alert.device_name.as_deref()),
+        (Some("Lowri Evans"), Some(9), Some("LIB-PC-07"))
+    );
+
+    let (text, html) = eml_bodies(&config, &alert.id);
+    assert!(text.contains("\nPupil: Lowri Evans (l.evans), Year 9\n"), "{text}");
+    assert!(text.contains("\nDevice: LIB-PC-07\n"), "{text}");
+    assert!(text.contains("the radius log shows it was theirs"), "{text}");
+    // 10:00 UTC on 4 March is 10:00 GMT.
+    assert!(text.contains("\n  10:00:00  Searched: why does nobody like me\n"), "{text}");
+    assert!(
+        text.contains("\n  10:03:00  Blocked: pro-ana.example (filter category: Eating disorders <b>)\n"),
+        "{text}"
+    );
+    assert!(text.contains("\n> 10:10:00  Searched: how to self harm ← this alert\n"), "{text}");
+    assert!(text.contains("\n  10:12:00  Searched: how to hide <script>cuts</script>\n"), "{text}");
+    assert!(!text.contains("another pupil") && !text.contains("bitesize"), "{text}");
+    assert!(html.contains("<td>how to hide &lt;script&gt;cuts&lt;/script&gt;</td>"), "{html}");
+    assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
+}

@@ -460,10 +460,32 @@ pub struct AlerterConfig {
     /// When digest emails are sent (`[alerter.digest]`).
     #[serde(default)]
     pub digest: DigestConfig,
+    /// How far back, in seconds of event time, an alert's context reaches:
+    /// the same user's (or, unattributed, the same address's) searches,
+    /// blocked requests and email subjects from this long before the
+    /// alert's event are shown with it.
+    #[serde(default = "default_context_before_secs")]
+    pub context_before_secs: u64,
+    /// How far the context reaches after the alert's event, in seconds.
+    #[serde(default = "default_context_after_secs")]
+    pub context_after_secs: u64,
+    /// At most this many entries of context per alert (those nearest the
+    /// alert's event in time); 0 shows only the alert's own event.
+    #[serde(default = "default_context_max_entries")]
+    pub context_max_entries: usize,
 }
 
 fn default_throttle_secs() -> u64 {
     3600
+}
+fn default_context_before_secs() -> u64 {
+    1800
+}
+fn default_context_after_secs() -> u64 {
+    300
+}
+fn default_context_max_entries() -> usize {
+    20
 }
 
 fn default_true() -> bool {
@@ -482,6 +504,9 @@ impl Default for AlerterConfig {
             routes: Vec::new(),
             quiet_hours: None,
             digest: DigestConfig::default(),
+            context_before_secs: default_context_before_secs(),
+            context_after_secs: default_context_after_secs(),
+            context_max_entries: default_context_max_entries(),
         }
     }
 }

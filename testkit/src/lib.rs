@@ -6,11 +6,13 @@
 //! which user authenticated). Tests start it with [`SmtpSink::start`], point
 //! the code under test at [`SmtpSink::port`], and read what arrived with
 //! [`SmtpSink::wait_for`]. [`TestCert::localhost`] makes a certificate for its
-//! STARTTLS.
+//! STARTTLS. [`mime::parts`] decodes a message's bodies to read what a
+//! mail client would show.
 #![deny(missing_docs)]
 
 mod cert;
 mod maildir;
+pub mod mime;
 mod sink;
 
 pub use cert::{CertError, TestCert};
