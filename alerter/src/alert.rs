@@ -4,7 +4,7 @@ use crate::rules::{Field, Rule, RuleMatch};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use vigil_core::config::{Role, Severity};
+use vigil_core::config::{Delivery, Role, Severity};
 use vigil_core::event::hex;
 use vigil_core::Event;
 
@@ -66,11 +66,20 @@ pub struct Alert {
     /// The id of the matching event.
     #[serde(rename = "event.id")]
     pub event_id: String,
+    /// The recipient lists told (`dsl`, `ict`, names from `[email.lists]`),
+    /// as routing decided ([`crate::routing::Router::route`]).
+    #[serde(rename = "alert.recipients", default)]
+    pub recipients: Vec<String>,
+    /// Whether the lists are told at once or in their digest, as routing
+    /// decided.
+    #[serde(rename = "alert.delivery", default)]
+    pub delivery: Delivery,
 }
 
 impl Alert {
     /// The alert for `event` matching `rule` as described by `found`, with
-    /// `suppressed` throttled matches before it.
+    /// `suppressed` throttled matches before it; not yet routed (no
+    /// recipients).
     pub fn new(rule: &Rule, found: &RuleMatch, event: &Event, suppressed: u64) -> Alert {
         Alert {
             id: Alert::derive_id(&rule.id, &event.id),
@@ -91,6 +100,8 @@ impl Alert {
             search_query: event.search_query.clone(),
             email_subject: event.email_subject.clone(),
             event_id: event.id.clone(),
+            recipients: Vec::new(),
+            delivery: Delivery::Immediate,
         }
     }
 

@@ -5,7 +5,7 @@
 //! removed from headers ([`header_text`]) and from plain-text lines.
 
 use crate::alert::Alert;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use crate::uk_time;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::Message;
 use std::fmt::Write;
@@ -40,12 +40,18 @@ fn one_line(text: &str) -> String {
 /// `text` made safe for a header: on one line, trimmed, and cut to
 /// 120 characters (ending with `…` when cut).
 pub fn header_text(text: &str) -> String {
+    short_line(text, MAX_HEADER_CHARS)
+}
+
+/// `text` on one line, trimmed, and cut to `max` characters (ending with
+/// `…` when cut).
+pub(crate) fn short_line(text: &str, max: usize) -> String {
     let line = one_line(text);
     let line = line.trim();
-    if line.chars().count() <= MAX_HEADER_CHARS {
+    if line.chars().count() <= max {
         return line.to_string();
     }
-    let mut cut: String = line.chars().take(MAX_HEADER_CHARS - 1).collect();
+    let mut cut: String = line.chars().take(max.saturating_sub(1)).collect();
     cut.push('…');
     cut
 }
@@ -81,7 +87,7 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
     let optional = [("User", &alert.user_name), ("Source IP", &alert.source_ip), ("Device / host", &alert.host_name)];
     rows.extend(optional.into_iter().filter_map(|(label, v)| v.clone().map(|v| (label, v))));
     rows.push(("Time (UTC)", alert.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
-    rows.push(("Time (UK)", uk_time(alert.timestamp)));
+    rows.push(("Time (UK)", uk_time::format(alert.timestamp)));
     rows.push(("Matched", format!("\"{}\" in {}", alert.phrase, alert.field.as_str())));
     let context =
         [("Search terms", &alert.search_query), ("URL", &alert.url_full), ("Email subject", &alert.email_subject)];
@@ -91,6 +97,9 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
             "Earlier matches not emailed",
             format!("{} (throttled since the previous alert)", alert.suppressed),
         ));
+    }
+    if !alert.recipients.is_empty() {
+        rows.push(("Sent to", alert.recipients.join(", ")));
     }
     rows.push(("School (tenant)", alert.tenant.clone()));
     rows.push(("Event id", alert.event_id.clone()));
@@ -129,27 +138,11 @@ fn html_body(alert: &Alert, details: &[(&'static str, String)]) -> String {
     out
 }
 
-/// `at` in UK civil time: GMT, or BST (UTC+1) from 01:00 UTC on the last
-/// Sunday of March to 01:00 UTC on the last Sunday of October.
-fn uk_time(at: DateTime<Utc>) -> String {
-    let change =
-        |month| last_sunday(at.year(), month).and_then(|d| d.and_hms_opt(1, 0, 0)).map(|t| Utc.from_utc_datetime(&t));
-    let summer = matches!((change(3), change(10)), (Some(start), Some(end)) if at >= start && at < end);
-    let (offset, zone) = if summer { (Duration::hours(1), "BST") } else { (Duration::zero(), "GMT") };
-    format!("{} {zone}", (at + offset).format("%Y-%m-%d %H:%M:%S"))
-}
-
-/// The last Sunday of `month` (which has 31 days: March or October).
-fn last_sunday(year: i32, month: u32) -> Option<NaiveDate> {
-    let last = NaiveDate::from_ymd_opt(year, month, 31)?;
-    let back = last.weekday().num_days_from_sunday();
-    last.checked_sub_signed(Duration::days(i64::from(back))).filter(|d| d.weekday() == Weekday::Sun)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::rules::Field;
+    use chrono::{TimeZone, Utc};
     use vigil_core::config::Severity;
 
     fn alert() -> Alert {
@@ -172,6 +165,8 @@ mod tests {
             search_query: Some("self harm <b>now</b>".into()),
             email_subject: None,
             event_id: "e1".into(),
+            recipients: vec!["dsl".into(), "deputies".into()],
+            delivery: vigil_core::config::Delivery::Immediate,
         }
     }
 
@@ -213,16 +208,7 @@ mod tests {
         let text = text_body(&a, &details(&a));
         assert!(text.contains("User: pupil  Bcc: attacker@evil.example\n"), "{text}");
         assert!(text.contains("Earlier matches not emailed: 2"), "{text}");
+        assert!(text.contains("Sent to: dsl, deputies\n"), "{text}");
         assert!(text.contains("safeguarding procedure"), "{text}");
-    }
-
-    #[test]
-    fn uk_time_follows_british_summer_time() {
-        let t = |m, d, h| uk_time(Utc.with_ymd_and_hms(2026, m, d, h, 30, 0).unwrap());
-        assert_eq!(t(1, 15, 9), "2026-01-15 09:30:00 GMT");
-        assert_eq!(t(3, 29, 0), "2026-03-29 00:30:00 GMT", "BST starts at 01:00 UTC on 29 March 2026");
-        assert_eq!(t(3, 29, 1), "2026-03-29 02:30:00 BST");
-        assert_eq!(t(10, 25, 0), "2026-10-25 01:30:00 BST");
-        assert_eq!(t(10, 25, 1), "2026-10-25 01:30:00 GMT");
     }
 }

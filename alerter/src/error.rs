@@ -2,6 +2,7 @@
 
 use crate::mailer::EmailConfigError;
 use crate::notifier::NotifyError;
+use crate::routing::UnknownRuleError;
 use crate::rules::RulesError;
 use crate::state::StateError;
 use thiserror::Error;
@@ -13,6 +14,9 @@ pub enum AlerterError {
     /// The rules could not be loaded or compiled.
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// A route names a rule or category that is not loaded.
+    #[error(transparent)]
+    Routing(#[from] UnknownRuleError),
     /// The `[email]` settings are unusable.
     #[error(transparent)]
     EmailConfig(#[from] EmailConfigError),

@@ -1,29 +1,45 @@
 //! Vigil's alerter: reads events, matches them against the rule library
 //! (shipped in the binary, extended and adjusted by the configuration),
-//! throttles repeats per (rule, user), emails the DSL or the ICT manager, and
-//! publishes each alert to the alerts topic.
+//! throttles repeats per (rule, user), emails the recipient lists its routes
+//! choose (the DSL, the ICT manager, named lists; at once, after quiet
+//! hours, or in a digest), and publishes each alert to the alerts topic.
 //!
 //! - [`rules`]: loading, normalising and matching the rules: phrases in
 //!   `search.query`, the words of `url.full` and `email.subject`, and the web
 //!   filter's blocked verdicts.
 //! - [`alert`]: the alert record and its deterministic id.
 //! - [`throttle`]: per-(rule, user) windows in event time.
-//! - [`email`], [`mailer`], [`notifier`]: rendering and delivering emails.
-//! - [`state`]: what survives a restart (throttle, emailed alert ids).
+//! - [`routing`]: who is told of an alert (recipient lists, routes) and how.
+//! - [`postbox`]: emailing now, holding over [`quiet_hours`], keeping for a
+//!   [`digest`]; [`clock`] and [`uk_time`] tell the time they go by.
+//! - [`email`], [`digest_email`], [`mailer`], [`notifier`]: rendering and
+//!   delivering emails.
+//! - [`state`]: what survives a restart (throttle, emailed ids, held alerts,
+//!   digests).
 //! - [`pipeline`]: the consume → alert → email → publish → commit loop.
 #![deny(missing_docs)]
 
 pub mod alert;
+pub mod clock;
+pub mod digest;
+pub mod digest_email;
 pub mod email;
 pub mod error;
 pub mod mailer;
 pub mod notifier;
 pub mod pipeline;
+pub mod postbox;
+pub mod quiet_hours;
+pub mod routing;
 pub mod rules;
 pub mod state;
+#[cfg(test)]
+mod test_alerts;
 pub mod throttle;
+pub mod uk_time;
 
 pub use alert::Alert;
+pub use clock::Clock;
 pub use error::AlerterError;
 pub use notifier::RetryPolicy;
 pub use pipeline::Alerter;

@@ -17,8 +17,8 @@ pub enum EmailConfigError {
     /// An address in `[email]` does not parse.
     #[error("invalid address {address:?} in email.{key}: {reason}")]
     Address {
-        /// The setting (`from`, `dsl`, `ict`).
-        key: &'static str,
+        /// The setting (`from`, `dsl`, `ict`, `lists.<name>`).
+        key: String,
         /// The address as written.
         address: String,
         /// The parser's complaint.
@@ -193,7 +193,7 @@ fn hint(error: &lettre::transport::smtp::Error) -> &'static str {
         Some(530 | 534 | 535 | 538) => {
             "; the login was refused: check email.smtp.username and the password in the environment variable named by email.smtp.password_env"
         }
-        Some(550 | 553) => "; a recipient or the sender address was refused: check email.dsl, email.ict and email.from",
+        Some(550 | 553) => "; a recipient or the sender address was refused: check email.dsl, email.ict, email.lists and email.from",
         _ if error.is_tls() => "; the TLS handshake failed: check email.smtp.host matches the server's certificate, or set email.smtp.ca_file",
         _ => "",
     }

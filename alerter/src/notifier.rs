@@ -1,12 +1,14 @@
-//! Emailing one alert to its role's recipients, retrying transient failures.
+//! Emailing an alert or a digest to the addresses routing chose, retrying
+//! transient failures.
 
 use crate::alert::Alert;
-use crate::email::compose;
+use crate::digest::Digest;
 use crate::mailer::{EmailConfigError, Mailer, SendError};
+use crate::{digest_email, email};
 use lettre::message::Mailbox;
+use lettre::Message;
 use std::time::Duration;
 use thiserror::Error;
-use vigil_core::config::{EmailConfig, Role};
 use vigil_core::metrics::{EMAILS_FAILED, EMAILS_SENT};
 use vigil_core::Config;
 
@@ -26,24 +28,24 @@ impl Default for RetryPolicy {
     }
 }
 
-/// An alert's email could not be delivered.
+/// An email could not be delivered.
 #[derive(Debug, Error)]
 pub enum NotifyError {
     /// The email could not be built.
-    #[error("cannot build the email for alert {alert_id}: {source}")]
+    #[error("cannot build the email for {email}: {source}")]
     Compose {
-        /// The alert.
-        alert_id: String,
+        /// `alert <id>` or `digest <id>`.
+        email: String,
         /// lettre's error.
         source: lettre::error::Error,
     },
     /// Every attempt failed (or one failed for good).
-    #[error("cannot email alert {alert_id} to the {role} after {attempts} attempt(s): {source}")]
+    #[error("cannot email {email} to {lists} after {attempts} attempt(s): {source}")]
     Send {
-        /// The alert.
-        alert_id: String,
-        /// `dsl` or `ict`.
-        role: &'static str,
+        /// `alert <id>` or `digest <id>`.
+        email: String,
+        /// The recipient lists, e.g. `dsl, deputies`.
+        lists: String,
         /// Attempts made.
         attempts: u32,
         /// The last failure.
@@ -51,63 +53,23 @@ pub enum NotifyError {
     },
 }
 
-/// What [`Notifier::notify`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Notified {
-    /// The email was delivered.
-    Sent,
-    /// The role has no addresses configured; nothing was sent.
-    NoRecipients,
-}
-
-/// Sender and recipients, parsed once at start-up.
-#[derive(Debug)]
-struct Recipients {
-    from: Mailbox,
-    dsl: Vec<Mailbox>,
-    ict: Vec<Mailbox>,
-}
-
-impl Recipients {
-    fn from_config(email: &EmailConfig) -> Result<Recipients, EmailConfigError> {
-        let parse = |key: &'static str, address: &String| {
-            address.parse::<Mailbox>().map_err(|e| EmailConfigError::Address {
-                key,
-                address: address.clone(),
-                reason: e.to_string(),
-            })
-        };
-        Ok(Recipients {
-            from: parse("from", &email.from)?,
-            dsl: email.dsl.iter().map(|a| parse("dsl", a)).collect::<Result<_, _>>()?,
-            ict: email.ict.iter().map(|a| parse("ict", a)).collect::<Result<_, _>>()?,
-        })
-    }
-
-    fn for_role(&self, role: Role) -> &[Mailbox] {
-        match role {
-            Role::Dsl => &self.dsl,
-            Role::Ict => &self.ict,
-        }
-    }
-}
-
-/// Turns alerts into delivered emails.
+/// Delivers alert and digest emails from `email.from`.
 #[derive(Debug)]
 pub struct Notifier {
     mailer: Mailer,
-    recipients: Recipients,
+    from: Mailbox,
     retry: RetryPolicy,
 }
 
 impl Notifier {
     /// The notifier `config` describes, with the default [`RetryPolicy`].
     pub fn from_config(config: &Config) -> Result<Notifier, EmailConfigError> {
-        Ok(Notifier {
-            mailer: Mailer::from_config(config)?,
-            recipients: Recipients::from_config(&config.email)?,
-            retry: RetryPolicy::default(),
-        })
+        let from = config.email.from.parse::<Mailbox>().map_err(|e| EmailConfigError::Address {
+            key: "from".into(),
+            address: config.email.from.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(Notifier { mailer: Mailer::from_config(config)?, from, retry: RetryPolicy::default() })
     }
 
     /// The same notifier retrying as `retry` says.
@@ -115,32 +77,49 @@ impl Notifier {
         Notifier { retry, ..self }
     }
 
-    /// Emails `alert` to its role's recipients, retrying transient failures
-    /// with doubling delays. Counts `EMAILS_SENT` or, per failed attempt,
-    /// `EMAILS_FAILED`.
-    pub async fn notify(&self, alert: &Alert) -> Result<Notified, NotifyError> {
-        let role = alert.role.as_str();
-        let to = self.recipients.for_role(alert.role);
-        if to.is_empty() {
-            tracing::warn!(alert = %alert.id, role, "no email.{role} addresses are configured; the alert is not emailed");
-            return Ok(Notified::NoRecipients);
-        }
-        let message = compose(alert, &self.recipients.from, to)
-            .map_err(|source| NotifyError::Compose { alert_id: alert.id.clone(), source })?;
+    /// Emails `alert` to `to` (the addresses of its recipient lists).
+    /// Counts `EMAILS_SENT`, or per failed attempt `EMAILS_FAILED`, under
+    /// the rule's role.
+    pub async fn send_alert(&self, alert: &Alert, to: &[Mailbox]) -> Result<(), NotifyError> {
+        let name = format!("alert {}", alert.id);
+        let message = email::compose(alert, &self.from, to)
+            .map_err(|source| NotifyError::Compose { email: name.clone(), source })?;
+        self.deliver(&alert.id, name, &alert.recipients.join(", "), alert.role.as_str(), &message).await
+    }
+
+    /// Emails `digest` to `to` (its list's addresses). Counts as
+    /// [`Notifier::send_alert`] does, under the role `digest`.
+    pub async fn send_digest(&self, digest: &Digest, to: &[Mailbox]) -> Result<(), NotifyError> {
+        let name = format!("digest {}", digest.id);
+        let message = digest_email::compose(digest, &self.from, to)
+            .map_err(|source| NotifyError::Compose { email: name.clone(), source })?;
+        self.deliver(&digest.id, name, &digest.list, "digest", &message).await
+    }
+
+    /// Sends `message` (its outbox file named `file`), retrying transient
+    /// failures with doubling delays.
+    async fn deliver(
+        &self,
+        file: &str,
+        email: String,
+        lists: &str,
+        role: &str,
+        message: &Message,
+    ) -> Result<(), NotifyError> {
         let mut delay = self.retry.first_delay;
         let mut attempt = 1;
         loop {
-            match self.mailer.send(&alert.id, &message).await {
+            match self.mailer.send(file, message).await {
                 Ok(()) => {
                     EMAILS_SENT.with_label_values(&[role]).inc();
-                    return Ok(Notified::Sent);
+                    return Ok(());
                 }
                 Err(source) => {
                     EMAILS_FAILED.with_label_values(&[role]).inc();
                     if source.is_permanent() || attempt >= self.retry.attempts {
-                        return Err(NotifyError::Send { alert_id: alert.id.clone(), role, attempts: attempt, source });
+                        return Err(NotifyError::Send { email, lists: lists.to_string(), attempts: attempt, source });
                     }
-                    tracing::warn!(alert = %alert.id, attempt, error = %source, "alert email failed; retrying in {delay:?}");
+                    tracing::warn!(%email, attempt, error = %source, "email failed; retrying in {delay:?}");
                     tokio::time::sleep(delay).await;
                     delay = delay.saturating_mul(2);
                     attempt += 1;

@@ -12,12 +12,20 @@
 //! unsent alert (only that one; sent ones are remembered) is emailed. With
 //! the embedded transport, uncommitted events also hold back the sources,
 //! so nothing is checkpointed past an alert that was never delivered.
+//!
+//! Alerts are routed as they are raised and handed to the [`Postbox`]:
+//! emailed at once, held over quiet hours, or kept for a digest. Between
+//! polls the postbox sends what has come due; at the end of a `--once` run
+//! ([`Phase::Drain`]) it sends everything still waiting.
 
 use crate::alert::Alert;
+use crate::clock::Clock;
 use crate::error::AlerterError;
-use crate::notifier::{Notified, Notifier, RetryPolicy};
+use crate::notifier::RetryPolicy;
+use crate::postbox::Postbox;
+use crate::routing;
 use crate::rules::RuleSet;
-use crate::state::{SentLog, StateStore};
+use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -32,14 +40,13 @@ const MAX_BATCH: usize = 500;
 /// is noticed while idle.
 const POLL_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// The alerter: rules, throttle and sent-alert state, and the notifier.
+/// The alerter: rules, throttle state, and the postbox.
 #[derive(Debug)]
 pub struct Alerter {
     rules: RuleSet,
     throttle: Throttle,
-    sent: SentLog,
     store: StateStore,
-    notifier: Notifier,
+    postbox: Postbox,
     sent_retention: chrono::Duration,
 }
 
@@ -48,26 +55,31 @@ impl Alerter {
     /// `<data_dir>/alerter/`.
     pub fn new(config: &Config) -> Result<Alerter, AlerterError> {
         let rules = RuleSet::from_config(&config.alerter)?;
-        let notifier = Notifier::from_config(config)?;
+        routing::check_routes(&config.alerter.routes, rules.rules())?;
         let store = StateStore::new(&config.data_dir.join("alerter"));
+        let postbox = Postbox::new(config, store.clone())?;
         let mut throttle = Throttle::new(config.alerter.throttle_secs);
         throttle.restore(store.load_throttle()?);
-        let sent = store.load_sent()?;
         let window = chrono::Duration::try_seconds(i64::try_from(config.alerter.throttle_secs).unwrap_or(i64::MAX))
             .unwrap_or(chrono::Duration::MAX);
         let sent_retention = keep_for(window);
         tracing::info!(
             rules = rules.rules().len(),
             throttled_pairs = throttle.len(),
-            remembered_alerts = sent.len(),
+            remembered_alerts = postbox.remembered(),
             "alerter ready"
         );
-        Ok(Alerter { rules, throttle, sent, store, notifier, sent_retention })
+        Ok(Alerter { rules, throttle, store, postbox, sent_retention })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
     pub fn with_retry(self, retry: RetryPolicy) -> Alerter {
-        Alerter { notifier: self.notifier.with_retry(retry), ..self }
+        Alerter { postbox: self.postbox.with_retry(retry), ..self }
+    }
+
+    /// The same alerter deciding quiet hours and digest periods by `clock`.
+    pub fn with_clock(self, clock: Clock) -> Alerter {
+        Alerter { postbox: self.postbox.with_clock(clock), ..self }
     }
 
     /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
@@ -80,6 +92,7 @@ impl Alerter {
             if shutdown.phase() == Phase::Stop {
                 return Ok(());
             }
+            self.postbox.release_due().await?;
             let records = consumer.poll(MAX_BATCH, POLL_TIMEOUT).await?;
             let phase = shutdown.phase();
             if !records.is_empty() {
@@ -91,7 +104,7 @@ impl Alerter {
                 CONSUMER_LAG.with_label_values(&[ALERTER_GROUP]).set(i64::try_from(lag).unwrap_or(i64::MAX));
             }
             if records.is_empty() && phase == Phase::Drain && lag == Some(0) {
-                return Ok(());
+                return self.postbox.release_all().await;
             }
         }
     }
@@ -106,7 +119,9 @@ impl Alerter {
             match Event::from_json(&record.payload) {
                 Ok(event) => {
                     newest = newest.max(Some(event.timestamp));
-                    alerts.extend(self.evaluate(&event));
+                    for alert in self.evaluate(&event) {
+                        alerts.push(self.postbox.route(alert, &event));
+                    }
                 }
                 Err(error) => tracing::warn!(
                     partition = record.partition,
@@ -118,7 +133,7 @@ impl Alerter {
         }
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
-            self.email(alert).await?;
+            self.postbox.dispatch(alert).await?;
             deliveries.push(producer.send(Topic::Alerts, alert.partition_key().as_bytes(), alert.to_json()).await?);
         }
         for delivery in deliveries {
@@ -150,19 +165,6 @@ impl Alerter {
         alerts
     }
 
-    /// Emails `alert` unless it was emailed before, and remembers that it was.
-    async fn email(&mut self, alert: &Alert) -> Result<(), AlerterError> {
-        if self.sent.contains(&alert.id) {
-            tracing::debug!(alert = %alert.id, "alert was emailed before; not sending it again");
-            return Ok(());
-        }
-        if self.notifier.notify(alert).await? == Notified::Sent {
-            self.sent.insert(&alert.id, alert.timestamp);
-            self.store.save_sent(&self.sent)?;
-        }
-        Ok(())
-    }
-
     /// Saves the throttle state, pruning old entries. The pruning clock is
     /// the newest event time, but never later than now (a bogus future
     /// timestamp must not wipe the state).
@@ -170,7 +172,7 @@ impl Alerter {
         if let Some(newest) = newest {
             let now = newest.min(Utc::now());
             self.throttle.prune(now);
-            self.sent.prune(now, self.sent_retention);
+            self.postbox.prune(now, self.sent_retention);
         }
         self.store.save_throttle(&self.throttle.entries())?;
         Ok(())

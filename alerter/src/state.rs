@@ -3,9 +3,15 @@
 //!
 //! - `throttle.json`: the throttle entries, written after a batch's alerts
 //!   are emailed and published, before the consumer commits.
-//! - `sent.json`: ids of alerts already emailed, written after every email,
-//!   so a replay never emails an alert twice.
+//! - `sent.json`: ids of alerts (and digests) already emailed, written
+//!   after every email, so a replay never emails an alert twice.
+//! - `held.json`: alerts held over quiet hours, written when one is held or
+//!   released.
+//! - `digest.json`: alerts waiting for their digest, and digests sealed but
+//!   not yet sent, written whenever they change.
 
+use crate::digest::DigestBook;
+use crate::quiet_hours::HeldAlerts;
 use crate::throttle::ThrottleEntries;
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
@@ -113,6 +119,26 @@ impl StateStore {
     /// Saves the ids of emailed alerts.
     pub fn save_sent(&self, sent: &SentLog) -> Result<(), StateError> {
         self.save("sent.json", sent)
+    }
+
+    /// The saved alerts held over quiet hours, or none.
+    pub fn load_held(&self) -> Result<HeldAlerts, StateError> {
+        self.load("held.json")
+    }
+
+    /// Saves the alerts held over quiet hours.
+    pub fn save_held(&self, held: &HeldAlerts) -> Result<(), StateError> {
+        self.save("held.json", held)
+    }
+
+    /// The saved digests, or none.
+    pub fn load_digests(&self) -> Result<DigestBook, StateError> {
+        self.load("digest.json")
+    }
+
+    /// Saves the digests.
+    pub fn save_digests(&self, digests: &DigestBook) -> Result<(), StateError> {
+        self.save("digest.json", digests)
     }
 
     fn load<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, StateError> {

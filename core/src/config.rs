@@ -447,6 +447,19 @@ pub struct AlerterConfig {
     /// The school's own rules, added to the library's.
     #[serde(default)]
     pub rules: Vec<RuleConfig>,
+    /// Who is told of which alerts, and how (`[[alerter.routes]]`): checked
+    /// in order, the first route matching an alert decides. Without a match,
+    /// the rule's `notify` list is told, in the digest for low severity and
+    /// at once otherwise.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// Hours in which immediate alerts below critical are held back and sent
+    /// when they end (`[alerter.quiet_hours]`); off when absent.
+    #[serde(default)]
+    pub quiet_hours: Option<QuietHoursConfig>,
+    /// When digest emails are sent (`[alerter.digest]`).
+    #[serde(default)]
+    pub digest: DigestConfig,
 }
 
 fn default_throttle_secs() -> u64 {
@@ -466,6 +479,9 @@ impl Default for AlerterConfig {
             disable: Vec::new(),
             adjust: Default::default(),
             rules: Vec::new(),
+            routes: Vec::new(),
+            quiet_hours: None,
+            digest: DigestConfig::default(),
         }
     }
 }
@@ -614,6 +630,11 @@ pub struct EmailConfig {
     /// The SMTP server; when absent, emails go to `outbox_dir`.
     #[serde(default)]
     pub smtp: Option<SmtpConfig>,
+    /// Named recipient lists for `[[alerter.routes]]` (`[email.lists]`,
+    /// e.g. `head = ["head@school.example"]`), beside the built-in `dsl` and
+    /// `ict` lists above. Names are lower-case letters, digits and `-`.
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<String>>,
 }
 
 fn default_from() -> String {
@@ -622,7 +643,14 @@ fn default_from() -> String {
 
 impl Default for EmailConfig {
     fn default() -> Self {
-        EmailConfig { from: default_from(), dsl: Vec::new(), ict: Vec::new(), outbox_dir: None, smtp: None }
+        EmailConfig {
+            from: default_from(),
+            dsl: Vec::new(),
+            ict: Vec::new(),
+            outbox_dir: None,
+            smtp: None,
+            lists: BTreeMap::new(),
+        }
     }
 }
 
@@ -633,6 +661,165 @@ pub struct MetricsConfig {
     /// Address to serve `/metrics` on, e.g. `127.0.0.1:9898`; off when absent.
     #[serde(default)]
     pub listen: Option<SocketAddr>,
+}
+
+/// `pupil` or `staff`: the `user.role` the user directory gives an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserRole {
+    /// A pupil (learner) account.
+    Pupil,
+    /// A member of staff.
+    Staff,
+}
+
+impl UserRole {
+    /// The name used in config and in `user.role`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserRole::Pupil => "pupil",
+            UserRole::Staff => "staff",
+        }
+    }
+}
+
+/// How an alert's recipients hear of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// One email per alert, as soon as it is raised (held over quiet hours
+    /// unless critical).
+    #[default]
+    Immediate,
+    /// A line in the next digest email (never for critical alerts).
+    Digest,
+}
+
+impl Delivery {
+    /// The name used in config and in `alert.delivery`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Delivery::Immediate => "immediate",
+            Delivery::Digest => "digest",
+        }
+    }
+}
+
+/// One route of `[[alerter.routes]]`. Match keys (all optional; every key
+/// given must hold): `categories`, `rules`, `min_severity`, `max_severity`,
+/// `notify`, `user_roles`, `year_groups`, `tenants`. Action keys: `to` and
+/// `delivery` (at least one; each defaults to what an unrouted alert gets).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// A name for errors and logs (default `route N`, counting from 1).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Alert categories (`alert.category`) the route applies to.
+    #[serde(default)]
+    pub categories: Option<Vec<String>>,
+    /// Rule ids the route applies to.
+    #[serde(default)]
+    pub rules: Option<Vec<String>>,
+    /// The route applies to alerts at least this severe.
+    #[serde(default)]
+    pub min_severity: Option<Severity>,
+    /// The route applies to alerts at most this severe.
+    #[serde(default)]
+    pub max_severity: Option<Severity>,
+    /// The route applies to alerts of rules with this `notify` role.
+    #[serde(default)]
+    pub notify: Option<Role>,
+    /// The route applies to events whose `user.role` is one of these; an
+    /// event with no or another role never matches.
+    #[serde(default)]
+    pub user_roles: Option<Vec<UserRole>>,
+    /// The route applies to events whose `user.year_group` is one of these
+    /// (0 is Reception, 1 to 13 Years 1 to 13).
+    #[serde(default)]
+    pub year_groups: Option<Vec<u8>>,
+    /// The route applies to alerts of these tenants (schools).
+    #[serde(default)]
+    pub tenants: Option<Vec<String>>,
+    /// The recipient lists told: `dsl`, `ict` or names from `[email.lists]`
+    /// (default: the rule's `notify` list).
+    #[serde(default)]
+    pub to: Option<Vec<String>>,
+    /// `immediate` or `digest` (default: `digest` for low severity,
+    /// `immediate` otherwise). Critical alerts are always immediate.
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+}
+
+impl RouteConfig {
+    /// The route's name in messages: its `name`, else `route N` where `N`
+    /// is `index` + 1.
+    pub fn label(&self, index: usize) -> String {
+        match &self.name {
+            Some(name) => format!("route {name:?}"),
+            None => format!("route {}", index + 1),
+        }
+    }
+}
+
+/// A time of day written `"HH:MM"` (24-hour clock), e.g. `"07:30"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeOfDay(pub chrono::NaiveTime);
+
+impl TryFrom<String> for TimeOfDay {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        chrono::NaiveTime::parse_from_str(text.trim(), "%H:%M")
+            .map(TimeOfDay)
+            .map_err(|_| format!("{text:?} is not a time of day; write it as \"HH:MM\", e.g. \"07:30\""))
+    }
+}
+
+impl From<TimeOfDay> for String {
+    fn from(time: TimeOfDay) -> String {
+        time.0.format("%H:%M").to_string()
+    }
+}
+
+/// Quiet hours (`[alerter.quiet_hours]`), in UK civil time (GMT or BST).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHoursConfig {
+    /// When quiet hours begin, e.g. `"18:00"`.
+    pub start: TimeOfDay,
+    /// When they end, e.g. `"07:30"`; earlier than `start` means the next
+    /// day (over midnight).
+    pub end: TimeOfDay,
+    /// The days on which quiet hours begin (`"mon"` … `"sun"`; default every
+    /// day): `["fri"]` with 18:00–07:30 is Friday evening to Saturday
+    /// morning.
+    #[serde(default)]
+    pub days: Option<Vec<chrono::Weekday>>,
+}
+
+/// How often digests are sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DigestEvery {
+    /// Once a day, at `at`.
+    #[default]
+    Daily,
+    /// At the start of every hour.
+    Hourly,
+}
+
+/// The digest schedule (`[alerter.digest]`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestConfig {
+    /// `daily` or `hourly`.
+    #[serde(default)]
+    pub every: DigestEvery,
+    /// For `daily`: the UK time the digest is sent (default `"07:30"`).
+    #[serde(default)]
+    pub at: Option<TimeOfDay>,
 }
 
 impl Config {
@@ -710,6 +897,7 @@ impl Config {
             return Err("indexer.commit_max_docs and indexer.commit_interval_secs must be at least 1".into());
         }
         self.validate_enrich()?;
+        validate_routing(&self.email, &self.alerter)?;
         Ok(())
     }
 
@@ -771,6 +959,77 @@ fn validate_network_keys(s: &SourceConfig) -> Result<(), String> {
     }
     if s.max_senders == 0 {
         return Err(format!("source {name:?}: max_senders must be at least 1"));
+    }
+    Ok(())
+}
+
+/// The built-in recipient lists, from `email.dsl` and `email.ict`.
+pub const BUILT_IN_LISTS: [&str; 2] = ["dsl", "ict"];
+
+/// Checks the names of `[email.lists]`, that every route sends to a known
+/// list and can match something, and the quiet hours and digest times.
+fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), String> {
+    for (name, addresses) in &email.lists {
+        if BUILT_IN_LISTS.contains(&name.as_str()) {
+            return Err(format!("email.lists.{name}: {name} is a built-in list; set its addresses with email.{name}"));
+        }
+        let well_formed =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !well_formed {
+            return Err(format!(
+                "email.lists: the list name {name:?} may only have lower-case letters, digits and '-'"
+            ));
+        }
+        if addresses.is_empty() {
+            return Err(format!("email.lists.{name} has no addresses"));
+        }
+    }
+    for (index, route) in alerter.routes.iter().enumerate() {
+        let label = route.label(index);
+        let empty = [
+            ("categories", route.categories.as_ref().map(Vec::is_empty)),
+            ("rules", route.rules.as_ref().map(Vec::is_empty)),
+            ("user_roles", route.user_roles.as_ref().map(Vec::is_empty)),
+            ("year_groups", route.year_groups.as_ref().map(Vec::is_empty)),
+            ("tenants", route.tenants.as_ref().map(Vec::is_empty)),
+            ("to", route.to.as_ref().map(Vec::is_empty)),
+        ];
+        if let Some((key, _)) = empty.iter().find(|(_, is_empty)| *is_empty == Some(true)) {
+            return Err(format!("alerter {label}: {key} is an empty list; leave the key out to match anything"));
+        }
+        if let Some(list) =
+            route.to.iter().flatten().find(|l| !BUILT_IN_LISTS.contains(&l.as_str()) && !email.lists.contains_key(*l))
+        {
+            return Err(format!("alerter {label} sends to the list {list:?}, which is not defined; add it under [email.lists] or use \"dsl\" or \"ict\""));
+        }
+        if route.to.is_none() && route.delivery.is_none() {
+            return Err(format!("alerter {label} has neither to nor delivery; say who is told or how"));
+        }
+        if let (Some(min), Some(max)) = (route.min_severity, route.max_severity) {
+            if min > max {
+                return Err(format!(
+                    "alerter {label}: min_severity {} is above max_severity {}",
+                    min.as_str(),
+                    max.as_str()
+                ));
+            }
+        }
+        if let Some(year) = route.year_groups.iter().flatten().find(|y| **y > 13) {
+            return Err(format!("alerter {label}: year group {year} is not 0 (Reception) to 13"));
+        }
+    }
+    if let Some(quiet) = &alerter.quiet_hours {
+        if quiet.start == quiet.end {
+            return Err("alerter.quiet_hours: start and end are the same time; quiet hours need a length".into());
+        }
+        if quiet.days.as_ref().is_some_and(Vec::is_empty) {
+            return Err("alerter.quiet_hours: days is an empty list; leave it out for every day".into());
+        }
+    }
+    if alerter.digest.every == DigestEvery::Hourly && alerter.digest.at.is_some() {
+        return Err(
+            "alerter.digest: at applies only to every = \"daily\"; hourly digests go at the start of each hour".into(),
+        );
     }
     Ok(())
 }
@@ -851,5 +1110,82 @@ mod tests {
         let file = "[[sources]]\nname = \"p\"\ntype = \"file\"\npath = \"a\"\nformat = \"squid\"\nlisten = \"127.0.0.1:514\"\n";
         let err = Config::from_toml(file, "x", Path::new("/")).unwrap_err().to_string();
         assert!(err.contains("only to type \"syslog\""), "{err}");
+    }
+    const ROUTING: &str = r#"
+[email]
+dsl = ["dsl@school.example"]
+[email.lists]
+head = ["head@school.example"]
+deputies = ["d1@school.example", "d2@school.example"]
+
+[[alerter.routes]]
+name = "staff concerns"
+user_roles = ["staff"]
+to = ["head"]
+
+[[alerter.routes]]
+year_groups = [7, 8]
+min_severity = "medium"
+to = ["dsl", "deputies"]
+delivery = "immediate"
+
+[alerter.quiet_hours]
+start = "18:00"
+end = "07:30"
+days = ["mon", "Friday"]
+
+[alerter.digest]
+every = "daily"
+at = "08:15"
+"#;
+
+    #[test]
+    fn routes_lists_quiet_hours_and_digest_parse() {
+        let c = Config::from_toml(ROUTING, "x", Path::new("/")).unwrap();
+        assert_eq!(c.email.lists["deputies"].len(), 2);
+        assert_eq!(c.alerter.routes[0].user_roles, Some(vec![UserRole::Staff]));
+        assert_eq!(c.alerter.routes[0].label(0), "route \"staff concerns\"");
+        assert_eq!(c.alerter.routes[1].label(1), "route 2");
+        assert_eq!(c.alerter.routes[1].delivery, Some(Delivery::Immediate));
+        let quiet = c.alerter.quiet_hours.as_ref().unwrap();
+        assert_eq!(String::from(quiet.start), "18:00");
+        assert_eq!(quiet.days, Some(vec![chrono::Weekday::Mon, chrono::Weekday::Fri]));
+        assert_eq!(c.alerter.digest.at.map(String::from).as_deref(), Some("08:15"));
+        let plain = Config::from_toml("", "x", Path::new("/")).unwrap();
+        assert!(plain.alerter.routes.is_empty() && plain.alerter.quiet_hours.is_none());
+        assert_eq!(plain.alerter.digest.every, DigestEvery::Daily);
+    }
+
+    #[test]
+    fn routing_mistakes_name_the_route_list_or_key() {
+        let err = |text: &str| Config::from_toml(text, "x", Path::new("/")).unwrap_err().to_string();
+        let unknown = ROUTING.replace("to = [\"head\"]", "to = [\"heads\"]");
+        let e = err(&unknown);
+        assert!(
+            e.contains("route \"staff concerns\"") && e.contains("\"heads\"") && e.contains("[email.lists]"),
+            "{e}"
+        );
+        let e = err(&ROUTING.replace("year_groups = [7, 8]", "year_groups = []"));
+        assert!(e.contains("route 2") && e.contains("year_groups is an empty list"), "{e}");
+        let e = err(&ROUTING.replace("year_groups = [7, 8]", "year_groups = [7, 14]"));
+        assert!(e.contains("year group 14"), "{e}");
+        let e = err(&ROUTING.replace("min_severity = \"medium\"", "min_severity = \"high\"\nmax_severity = \"low\""));
+        assert!(e.contains("min_severity high is above max_severity low"), "{e}");
+        let e = err(&ROUTING.replace("user_roles = [\"staff\"]", "user_roles = [\"teacher\"]"));
+        assert!(e.contains("teacher") && e.contains("line 10"), "{e}");
+        let e = err(&ROUTING.replace("end = \"07:30\"", "end = \"7.30am\""));
+        assert!(e.contains("\"7.30am\" is not a time of day"), "{e}");
+        let e = err(&ROUTING.replace("\"Friday\"", "\"fryday\""));
+        assert!(e.contains("line 22") && e.contains("weekday names"), "{e}");
+        let e = err(&ROUTING.replace("end = \"07:30\"", "end = \"18:00\""));
+        assert!(e.contains("start and end are the same"), "{e}");
+        let e = err(&ROUTING.replace("every = \"daily\"", "every = \"hourly\""));
+        assert!(e.contains("at applies only to every = \"daily\""), "{e}");
+        let e = err(&ROUTING.replace("head = [", "dsl = ["));
+        assert!(e.contains("email.lists.dsl") && e.contains("built-in"), "{e}");
+        let e = err(&ROUTING.replace("head = [\"head@school.example\"]", "Head = []"));
+        assert!(e.contains("\"Head\""), "{e}");
+        let e = err(&ROUTING.replace("to = [\"head\"]", ""));
+        assert!(e.contains("neither to nor delivery"), "{e}");
     }
 }

@@ -95,14 +95,18 @@ pub static ALERTS_THROTTLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
 pub static EMAILS_SENT: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter(
         "vigil_emails_sent_total",
-        "Alert emails delivered (SMTP accepted or .eml written), by recipient role.",
+        "Alert and digest emails delivered (SMTP accepted or .eml written), by the rule's role (dsl, ict) or digest.",
         &["role"],
     )
 });
 
 /// Alert emails that could not be delivered, by role.
 pub static EMAILS_FAILED: LazyLock<IntCounterVec> = LazyLock::new(|| {
-    counter("vigil_emails_failed_total", "Alert email attempts that failed, by recipient role.", &["role"])
+    counter(
+        "vigil_emails_failed_total",
+        "Alert and digest email attempts that failed, by the rule's role (dsl, ict) or digest.",
+        &["role"],
+    )
 });
 
 /// Records not yet consumed, by consumer group.
