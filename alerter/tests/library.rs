@@ -133,3 +133,20 @@ fn every_category_has_rules_exceptions_a_filter_rule_and_tests() {
         );
     }
 }
+
+#[test]
+fn a_school_changes_the_shipped_library_from_its_toml() {
+    let mut rules = shipped();
+    assert!(matches(&mut rules, "bet365").iter().any(|(id, _)| id.starts_with("gambling.")));
+    let before = matches(&mut rules, "i want to kill myself");
+    assert!(before.contains(&("suicide.intent".to_string(), Severity::Critical)), "{before:?}");
+    assert!(matches(&mut rules, "the owl has flown").is_empty());
+
+    let school = "[alerter]\ndisable = [\"gambling\", \"weapons.info\"]\n\
+                  [alerter.adjust.\"suicide.intent\"]\nseverity = \"high\"\nadd_phrases = [\"the owl has flown\"]\n";
+    let mut rules = RuleSet::from_config(&config(school).alerter).unwrap();
+    assert!(matches(&mut rules, "bet365").is_empty(), "the gambling category is disabled");
+    assert!(rules.rules().iter().all(|r| r.id != "weapons.info" && r.category != "gambling"));
+    assert!(matches(&mut rules, "i want to kill myself").contains(&("suicide.intent".to_string(), Severity::High)));
+    assert_eq!(matches(&mut rules, "the owl has flown"), [("suicide.intent".to_string(), Severity::High)]);
+}

@@ -26,8 +26,8 @@ const MIN_JOINED_CHARS: usize = 6;
 /// parts are numbered across all rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
-    /// Phrase template `template` of `rule`.
-    Phrase { rule: usize, template: usize },
+    /// A phrase of `rule`.
+    Phrase { rule: usize },
     /// Part `part` (numbered across all combinations) of combination `combo`.
     Part { combo: usize, part: usize },
     /// An exception of `rule`.
@@ -41,12 +41,10 @@ struct Entry {
     uses: Vec<Use>,
 }
 
-/// One combination: its rule, its index in the rule's `all`, and the
-/// numbers of its parts.
+/// One combination: its rule and the numbers of its parts.
 #[derive(Debug)]
 struct Combo {
     rule: usize,
-    index: usize,
     parts: std::ops::Range<usize>,
 }
 
@@ -55,13 +53,14 @@ struct Combo {
 #[derive(Debug, Default)]
 struct Marks {
     call: u32,
-    /// Per rule: a phrase hit (the template of the first one in `phrase`).
+    /// Per rule: a phrase hit (where the first one is in `phrase_span`).
     phrase_hit: Vec<u32>,
-    phrase: Vec<usize>,
+    phrase_span: Vec<(usize, usize)>,
     /// Per rule: an exception hit.
     excepted: Vec<u32>,
-    /// Per part: hit.
+    /// Per part: hit (where first in `part_span`).
     part_hit: Vec<u32>,
+    part_span: Vec<(usize, usize)>,
     /// Per combination: one of its parts hit (it is in `candidates`).
     touched: Vec<u32>,
 }
@@ -70,7 +69,10 @@ struct Marks {
 /// nothing per event once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
+    /// The normalised text, as matched (`l` read as `i`).
     text: String,
+    /// The same without that fold, to show what matched.
+    readable: String,
     marks: Marks,
     /// Rules with a phrase hit, in the order of their first hit.
     rules: Vec<usize>,
@@ -78,14 +80,6 @@ pub struct Scratch {
     combos: Vec<usize>,
     /// Rules with a pattern hit.
     patterned: Vec<(usize, usize)>,
-}
-
-/// A rule's conditions as written, to say what matched.
-#[derive(Debug)]
-struct Written {
-    phrases: Vec<String>,
-    combos: Vec<Vec<String>>,
-    patterns: Vec<String>,
 }
 
 /// The compiled word rules.
@@ -96,8 +90,8 @@ pub struct KeywordMatcher {
     entries: Vec<Entry>,
     combos: Vec<Combo>,
     parts: usize,
-    /// Per rule: its conditions as written.
-    written: Vec<Written>,
+    /// Per rule: its patterns as written, to say what matched.
+    patterns: Vec<Vec<String>>,
     /// Every pattern, with its (rule, pattern index).
     regexes: Option<(RegexSet, Vec<(usize, usize)>)>,
 }
@@ -152,10 +146,7 @@ impl KeywordMatcher {
             entries,
             combos,
             parts,
-            written: rules
-                .iter()
-                .map(|r| Written { phrases: r.phrases.clone(), combos: r.all.clone(), patterns: r.patterns.clone() })
-                .collect(),
+            patterns: rules.iter().map(|r| r.patterns.clone()).collect(),
             regexes: compile_patterns(rules)?,
         })
     }
@@ -170,8 +161,9 @@ impl KeywordMatcher {
     pub fn find(&self, field: Field, value: &str, scratch: &mut Scratch, found: &mut Vec<RuleMatch>) {
         let readable = field.readable(value);
         self.mark_hits(&readable, scratch);
-        let Scratch { marks, rules, combos, patterned, .. } = scratch;
+        let Scratch { marks, rules, combos, patterned, readable, .. } = scratch;
         let call = marks.call;
+        let words = |(start, end): (usize, usize)| readable[start..end].to_string();
         let excepted = |rule: usize| marks.excepted[rule] == call;
         let push = |rule: usize, phrase: String, found: &mut Vec<RuleMatch>| {
             if !excepted(rule) && !found.iter().any(|f| f.rule == rule) {
@@ -179,40 +171,43 @@ impl KeywordMatcher {
             }
         };
         for &rule in rules.iter() {
-            push(rule, self.written[rule].phrases[marks.phrase[rule]].clone(), found);
+            push(rule, words(marks.phrase_span[rule]), found);
         }
         for &combo in combos.iter() {
-            let Combo { rule, index, parts } = &self.combos[combo];
+            let Combo { rule, parts, .. } = &self.combos[combo];
             if parts.clone().all(|p| marks.part_hit[p] == call) {
-                push(*rule, self.written[*rule].combos[*index].join(" + "), found);
+                let mut spans: Vec<(usize, usize)> = parts.clone().map(|p| marks.part_span[p]).collect();
+                spans.sort_unstable();
+                push(*rule, spans.into_iter().map(words).collect::<Vec<_>>().join(" … "), found);
             }
         }
         for &(rule, pattern) in patterned.iter() {
-            push(rule, self.written[rule].patterns[pattern].clone(), found);
+            push(rule, self.patterns[rule][pattern].clone(), found);
         }
     }
 
     /// Runs the automaton (and the patterns) over `readable`, leaving in
     /// `scratch` which rules, combinations and exceptions were hit.
     fn mark_hits(&self, readable: &str, scratch: &mut Scratch) {
-        let Scratch { text, marks, rules, combos, patterned } = scratch;
+        let Scratch { text, readable: unfolded, marks, rules, combos, patterned } = scratch;
         rules.clear();
         combos.clear();
         patterned.clear();
         marks.call = marks.call.wrapping_add(1);
-        if marks.call == 0 || marks.phrase_hit.len() != self.written.len() || marks.part_hit.len() != self.parts {
+        if marks.call == 0 || marks.phrase_hit.len() != self.patterns.len() || marks.part_hit.len() != self.parts {
             *marks = Marks {
                 call: 1,
-                phrase_hit: vec![0; self.written.len()],
-                phrase: vec![0; self.written.len()],
-                excepted: vec![0; self.written.len()],
+                phrase_hit: vec![0; self.patterns.len()],
+                phrase_span: vec![(0, 0); self.patterns.len()],
+                excepted: vec![0; self.patterns.len()],
                 part_hit: vec![0; self.parts],
+                part_span: vec![(0, 0); self.parts],
                 touched: vec![0; self.combos.len()],
             };
         }
         let call = marks.call;
         if let Some(automaton) = &self.automaton {
-            self.normaliser.normalise_into(readable, text);
+            self.normaliser.normalise_both(readable, unfolded, text);
             let bytes = text.as_bytes();
             for m in automaton.find_overlapping_iter(text.as_str()) {
                 let entry = &self.entries[m.pattern().as_usize()];
@@ -221,17 +216,26 @@ impl KeywordMatcher {
                 if !(starts && ends) {
                     continue;
                 }
+                let end = if entry.open_end {
+                    text[m.end()..].find(' ').map_or(text.len(), |i| m.end() + i)
+                } else {
+                    m.end()
+                };
+                let span = (m.start(), end);
                 for used in &entry.uses {
                     match *used {
-                        Use::Phrase { rule, template } => {
+                        Use::Phrase { rule } => {
                             if marks.phrase_hit[rule] != call {
                                 marks.phrase_hit[rule] = call;
-                                marks.phrase[rule] = template;
+                                marks.phrase_span[rule] = span;
                                 rules.push(rule);
                             }
                         }
                         Use::Part { combo, part } => {
-                            marks.part_hit[part] = call;
+                            if marks.part_hit[part] != call {
+                                marks.part_hit[part] = call;
+                                marks.part_span[part] = span;
+                            }
                             if marks.touched[combo] != call {
                                 marks.touched[combo] = call;
                                 combos.push(combo);
@@ -270,10 +274,10 @@ fn expand_all(rules: &[Rule]) -> Result<(Vec<(Phrase, Use)>, Vec<Combo>, usize),
             out.extend(phrases.iter().map(|p| (p.clone(), used)));
             Ok(())
         };
-        for (template, text) in rule.phrases.iter().enumerate() {
-            add(text, Use::Phrase { rule: rule_index, template }, &mut out)?;
+        for text in &rule.phrases {
+            add(text, Use::Phrase { rule: rule_index }, &mut out)?;
         }
-        for (index, combo_parts) in rule.all.iter().enumerate() {
+        for combo_parts in &rule.all {
             if combo_parts.is_empty() || combo_parts.len() > MAX_PARTS {
                 return Err(RulesError::Invalid {
                     rule: rule.id.clone(),
@@ -281,7 +285,7 @@ fn expand_all(rules: &[Rule]) -> Result<(Vec<(Phrase, Use)>, Vec<Combo>, usize),
                 });
             }
             let combo = combos.len();
-            combos.push(Combo { rule: rule_index, index, parts: parts..parts + combo_parts.len() });
+            combos.push(Combo { rule: rule_index, parts: parts..parts + combo_parts.len() });
             for text in combo_parts {
                 add(text, Use::Part { combo, part: parts }, &mut out)?;
                 parts += 1;
@@ -368,7 +372,9 @@ mod tests {
             "http://example.com/q=how%2520to%2520self%2520harm",
             "https://example.com/how-to-se1f-h4rm-without-scars",
         ] {
-            assert_eq!(matched(&rules, Field::UrlFull, url), [(0, "how to self harm".to_string())], "{url}");
+            let found = matched(&rules, Field::UrlFull, url);
+            assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [0], "{url}");
+            assert!(found[0].1.starts_with("how to se"), "the words as read are shown: {found:?}");
         }
         assert!(matched(&rules, Field::UrlFull, "http://x/how-to-self-harmony").is_empty());
     }
@@ -389,7 +395,7 @@ mod tests {
         let rules = [r];
         assert_eq!(
             matched(&rules, Field::SearchQuery, "how many tylenol to die"),
-            [(0, "{paracetamol|tylenol} + {overdose|to die}".to_string())]
+            [(0, "tylenol … to die".to_string())]
         );
         assert!(hits(&rules, "overdose on paracetamol"));
         assert!(!hits(&rules, "paracetamol dose for children"));

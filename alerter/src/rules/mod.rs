@@ -127,9 +127,9 @@ pub enum RulesError {
 pub struct RuleMatch {
     /// Index of the rule in [`RuleSet::rules`].
     pub rule: usize,
-    /// What matched, as the rule says it: the phrase template, the
-    /// combination's templates joined by ` + `, the pattern, or the filter's
-    /// category.
+    /// What matched: the words as read (normalised, so `k1ll` shows as
+    /// `kill`; a combination's parts joined by ` … `), the pattern, or the
+    /// filter's category.
     pub phrase: String,
     /// The field it matched in.
     pub field: Field,
@@ -191,7 +191,27 @@ impl RuleSet {
             }
         }
         self.blocked.observe(event, &mut found);
-        found.sort_by_key(|f| f.rule);
+        self.most_severe_per_category(&mut found);
         found
+    }
+
+    /// Keeps, of the matches of one category, only the most severe (the
+    /// first rule among equals), so one search is one alert of its category
+    /// ("nobody would miss me if i was gone" is suicide intent, not also
+    /// suicide distress). Ordered by rule index.
+    fn most_severe_per_category(&self, found: &mut Vec<RuleMatch>) {
+        found.sort_by_key(|f| f.rule);
+        let rules = &self.rules;
+        let mut kept: Vec<RuleMatch> = Vec::with_capacity(found.len());
+        for candidate in found.drain(..) {
+            let rule = &rules[candidate.rule];
+            match kept.iter_mut().find(|k| rules[k.rule].category == rule.category) {
+                Some(other) if rules[other.rule].severity < rule.severity => *other = candidate,
+                Some(_) => {}
+                None => kept.push(candidate),
+            }
+        }
+        kept.sort_by_key(|f| f.rule);
+        *found = kept;
     }
 }

@@ -98,6 +98,19 @@ impl Normaliser {
         reader.read(text);
     }
 
+    /// `text` normalised twice over: into `unfolded` without the final
+    /// `l`→`i` fold (readable, to show what matched) and into `folded` as
+    /// [`Normaliser::normalise_into`] writes it. The two have the same
+    /// length, so a span of one is the same words in the other.
+    pub fn normalise_both(&self, text: &str, unfolded: &mut String, folded: &mut String) {
+        unfolded.clear();
+        let mut reader =
+            Reader { normaliser: self, out: unfolded, word: Word::default(), spaced: String::new(), fold: false };
+        reader.read(text);
+        folded.clear();
+        folded.extend(unfolded.chars().map(|c| if c == 'l' { 'i' } else { c }));
+    }
+
     /// [`Normaliser::normalise_into`] into a new string.
     pub fn normalise(&self, text: &str) -> String {
         let mut out = String::new();
@@ -225,7 +238,9 @@ impl Reader<'_, '_> {
     /// `word` squeezed, and read back as a phrase word, when it has a run of
     /// three or more of one letter; `None` when it has none.
     fn deelongate(&self, word: &str) -> Option<String> {
-        if !has_run(word, ELONGATED_RUN) {
+        // A phrase word as written (`xxx`, `kkk`) or a word of one letter
+        // over and over is kept as it is, not read as that letter.
+        if !has_run(word, ELONGATED_RUN) || self.normaliser.joinable.contains(word) || !has_two_letters(word) {
             return None;
         }
         let squeezed = squeeze(word);
@@ -320,6 +335,13 @@ fn has_run(word: &str, run: usize) -> bool {
         }
     }
     false
+}
+
+/// Whether `word` has two different characters.
+fn has_two_letters(word: &str) -> bool {
+    let mut chars = word.chars();
+    let first = chars.next();
+    chars.any(|c| Some(c) != first)
 }
 
 /// `word` with every run of one character written once (`kill` → `kil`).
@@ -425,6 +447,8 @@ mod tests {
         // A plain double letter is a spelling, not an elongation.
         assert_eq!(n.normalise("weed ass"), "weed ass");
         assert_eq!(n.normalise("sooooo"), "so");
+        // One letter over and over is not that letter (`kkk`, `xxx`).
+        assert_eq!(n.normalise("kkk xxx"), "kkk xxx");
     }
 
     #[test]
