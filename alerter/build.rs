@@ -1,7 +1,8 @@
 //! Embeds the shipped rule library (`rules/` at the workspace root): writes
 //! `library_files.rs`, a table of every `*.toml` under it (relative path,
 //! `include_str!` of the file), and `test_rows.rs`, the same for the
-//! labelled rows in `rules/tests/*.tsv`, so editing one rebuilds the alerter.
+//! labelled rows in `rules/tests/*.tsv` and `list_files.rs` for the lists in
+//! `rules/lists/*.txt`, so editing one rebuilds the alerter.
 
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -18,6 +19,9 @@ fn main() {
     let mut rows = Vec::new();
     collect(&root.join("tests"), "tsv", &mut rows);
     write_table(&root, &rows, &out.join("test_rows.rs"));
+    let mut lists = Vec::new();
+    collect(&root.join("lists"), "txt", &mut lists);
+    write_table(&root, &lists, &out.join("list_files.rs"));
 }
 
 /// Writes `&[(relative path, include_str!(file)), ...]` for `files` to `out`.

@@ -63,6 +63,12 @@ fn alert_on(event: &Event) -> Alert {
         patterns: Vec::new(),
         exceptions: Vec::new(),
         blocked: None,
+        when: None,
+        unless: None,
+        threshold: None,
+        distinct: None,
+        sequence: None,
+        list: None,
     };
     let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery };
     Alert::new(&rule, &found, event, 0)

@@ -44,6 +44,10 @@ pub struct Alert {
     /// the previous alert.
     #[serde(rename = "alert.suppressed")]
     pub suppressed: u64,
+    /// For a windowed rule, the group whose count matched (an address, an
+    /// account): whom the alert is about.
+    #[serde(rename = "alert.group", default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// The school.
     pub tenant: String,
     /// The user the event is attributed to.
@@ -124,6 +128,7 @@ impl Alert {
             phrase: found.phrase.clone(),
             field: found.field,
             suppressed,
+            group: found.group.clone(),
             tenant: event.tenant.to_string(),
             user_name: event.user_name.clone(),
             source_ip: event.source_ip.clone(),
@@ -155,9 +160,10 @@ impl Alert {
         hex(&hasher.finalize()[..16])
     }
 
-    /// Who the alert is about: the user, else the source address.
+    /// Who the alert is about: a windowed rule's group, else the user,
+    /// else the source address.
     pub fn who(&self) -> Option<&str> {
-        self.user_name.as_deref().or(self.source_ip.as_deref())
+        self.group.as_deref().or(self.user_name.as_deref()).or(self.source_ip.as_deref())
     }
 
     /// The alerts-topic key, `tenant/user` (or `tenant/ip`), as for events.

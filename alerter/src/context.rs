@@ -491,9 +491,19 @@ mod tests {
             patterns: Vec::new(),
             exceptions: Vec::new(),
             blocked: None,
+            when: None,
+            unless: None,
+            threshold: None,
+            distinct: None,
+            sequence: None,
+            list: None,
         };
-        let found =
-            crate::rules::RuleMatch { rule: 0, phrase: "self harm".into(), field: crate::rules::Field::SearchQuery };
+        let found = crate::rules::RuleMatch {
+            rule: 0,
+            phrase: "self harm".into(),
+            field: crate::rules::Field::SearchQuery,
+            group: None,
+        };
         Alert::new(&rule, &found, event, 0)
     }
 

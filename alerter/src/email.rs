@@ -288,6 +288,7 @@ mod tests {
             phrase: "self harm".into(),
             field: Field::SearchQuery,
             suppressed: 2,
+            group: None,
             tenant: "school-a".into(),
             user_name: Some("pupil\r\nBcc: attacker@evil.example".into()),
             source_ip: Some("10.1.2.3".into()),

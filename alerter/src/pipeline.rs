@@ -1,10 +1,12 @@
 //! The alerter's loop: consume events, match rules, throttle, email (then
-//! remember the alert id), publish, save the throttle state, commit — in that
+//! remember the alert id), publish, save the windowed rules' and the
+//! throttle state, commit — in that
 //! order, so that after a crash at any point a restart neither loses an alert
 //! nor emails one twice. A crash after saving the throttle state but before
 //! committing replays the batch: the events that raised alerts are recognised
 //! ([`Decision::Replayed`]); throttled ones are counted twice in the next
-//! alert's `alert.suppressed`.
+//! alert's `alert.suppressed`. Windowed rules recognise the replayed events
+//! by id and count them once.
 //!
 //! If an email cannot be delivered after its retries, the alerter stops with
 //! [`AlerterError::Notify`] without committing the batch: the process exits
@@ -56,9 +58,10 @@ impl Alerter {
     /// An alerter for `config`, with its state loaded from
     /// `<data_dir>/alerter/`.
     pub fn new(config: &Config) -> Result<Alerter, AlerterError> {
-        let rules = RuleSet::from_config(&config.alerter)?;
+        let mut rules = RuleSet::from_config(&config.alerter)?;
         routing::check_routes(&config.alerter.routes, rules.rules())?;
         let store = StateStore::new(&config.data_dir.join("alerter"));
+        rules.restore(store.load_windows()?);
         let postbox = Postbox::new(config, store.clone())?;
         let mut throttle = Throttle::new(config.alerter.throttle_secs);
         throttle.restore(store.load_throttle()?);
@@ -159,7 +162,8 @@ impl Alerter {
         let mut alerts = Vec::new();
         for found in self.rules.evaluate(event) {
             let rule = &self.rules.rules()[found.rule];
-            let who = event.user_name.as_deref().or(event.source_ip.as_deref()).unwrap_or("");
+            let who =
+                found.group.as_deref().or(event.user_name.as_deref()).or(event.source_ip.as_deref()).unwrap_or("");
             let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.to_string(), who: who.to_string() };
             match self.throttle.observe(key, &event.id, event.timestamp) {
                 Decision::Alert { suppressed } => {
@@ -176,14 +180,18 @@ impl Alerter {
         alerts
     }
 
-    /// Saves the throttle state, pruning old entries. The pruning clock is
-    /// the newest event time, but never later than now (a bogus future
-    /// timestamp must not wipe the state).
+    /// Saves the windowed rules' state (when it changed) and the throttle
+    /// state, pruning old entries. The pruning clock is the newest event
+    /// time, but never later than now (a bogus future timestamp must not
+    /// wipe the state).
     fn checkpoint(&mut self, newest: Option<DateTime<Utc>>) -> Result<(), AlerterError> {
-        if let Some(newest) = newest {
-            let now = newest.min(Utc::now());
+        let now = newest.map(|newest| newest.min(Utc::now()));
+        if let Some(now) = now {
             self.throttle.prune(now);
             self.postbox.prune(now, self.sent_retention);
+        }
+        if let Some(windows) = now.and_then(|now| self.rules.checkpoint(now)) {
+            self.store.save_windows(&windows)?;
         }
         self.store.save_throttle(&self.throttle.entries())?;
         Ok(())

@@ -3,6 +3,8 @@
 //!
 //! - `throttle.json`: the throttle entries, written after a batch's alerts
 //!   are emailed and published, before the consumer commits.
+//! - `windows.json`: the windowed rules' recent events per group (rule id →
+//!   state), written with the throttle state when it changed.
 //! - `sent.json`: ids of alerts (and digests) already emailed, written
 //!   after every email, so a replay never emails an alert twice.
 //! - `held.json`: alerts held over quiet hours, written when one is held or
@@ -16,7 +18,7 @@ use crate::throttle::ThrottleEntries;
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 use vigil_core::fsutil::write_atomic;
@@ -109,6 +111,16 @@ impl StateStore {
     /// Saves the throttle state.
     pub fn save_throttle(&self, state: &ThrottleEntries) -> Result<(), StateError> {
         self.save("throttle.json", state)
+    }
+
+    /// The saved state of the windowed rules (rule id → state), or none.
+    pub fn load_windows(&self) -> Result<BTreeMap<String, serde_json::Value>, StateError> {
+        self.load("windows.json")
+    }
+
+    /// Saves the windowed rules' state.
+    pub fn save_windows(&self, state: &BTreeMap<String, serde_json::Value>) -> Result<(), StateError> {
+        self.save("windows.json", state)
     }
 
     /// The saved ids of emailed alerts, or none when none were saved.

@@ -9,6 +9,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
+pub use crate::detection::{
+    ConditionValue, DistinctConfig, ListConfig, Scalar, Selection, Selections, SequenceConfig, StepConfig,
+    ThresholdConfig,
+};
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -473,6 +478,35 @@ pub struct AlerterConfig {
     /// alert's event in time); 0 shows only the alert's own event.
     #[serde(default = "default_context_max_entries")]
     pub context_max_entries: usize,
+    /// More entries for the lists `[rules.list]` rules look in
+    /// (`[alerter.lists]`, e.g. `tor-exits = ["/etc/vigil/tor-exits.txt"]`):
+    /// files added to the shipped list of that name, or a new list. Re-read
+    /// when they change, without a restart.
+    #[serde(default)]
+    pub lists: BTreeMap<String, Vec<PathBuf>>,
+    /// How often, in seconds, list files are checked for changes.
+    #[serde(default = "default_list_check_secs")]
+    pub list_check_secs: u64,
+    /// Windowed rules (threshold, distinct, sequence) keep at most this many
+    /// groups (addresses, users) each; past it the stalest are dropped and
+    /// counted in `vigil_rule_groups_evicted_total`.
+    #[serde(default = "default_max_groups_per_rule")]
+    pub max_groups_per_rule: usize,
+    /// How far, in seconds, an event may arrive behind the newest event time
+    /// a windowed rule has seen for its group and still be counted in the
+    /// window it belongs to.
+    #[serde(default = "default_out_of_order_secs")]
+    pub out_of_order_secs: u64,
+}
+
+fn default_list_check_secs() -> u64 {
+    10
+}
+fn default_max_groups_per_rule() -> usize {
+    100_000
+}
+fn default_out_of_order_secs() -> u64 {
+    60
 }
 
 fn default_throttle_secs() -> u64 {
@@ -507,6 +541,10 @@ impl Default for AlerterConfig {
             context_before_secs: default_context_before_secs(),
             context_after_secs: default_context_after_secs(),
             context_max_entries: default_context_max_entries(),
+            lists: BTreeMap::new(),
+            list_check_secs: default_list_check_secs(),
+            max_groups_per_rule: default_max_groups_per_rule(),
+            out_of_order_secs: default_out_of_order_secs(),
         }
     }
 }
@@ -543,6 +581,25 @@ pub struct RuleConfig {
     /// A web-filter verdict rule: repeated blocked requests in categories.
     #[serde(default)]
     pub blocked: Option<BlockedConfig>,
+    /// Which events a field rule (threshold, distinct, list, or a rule with
+    /// only `when`) looks at: a Sigma-like selection of event fields.
+    #[serde(default)]
+    pub when: Option<Selections>,
+    /// Events the rule ignores though `when` holds (Sigma's `not filter`).
+    #[serde(default)]
+    pub unless: Option<Selections>,
+    /// `count` events within a window, per group.
+    #[serde(default)]
+    pub threshold: Option<ThresholdConfig>,
+    /// `count` distinct values of a field within a window, per group.
+    #[serde(default)]
+    pub distinct: Option<DistinctConfig>,
+    /// Steps in order within a window, per group.
+    #[serde(default)]
+    pub sequence: Option<SequenceConfig>,
+    /// A field's value in a named list.
+    #[serde(default)]
+    pub list: Option<ListConfig>,
     /// One sentence for the email: why this matters.
     #[serde(default)]
     pub description: Option<String>,
@@ -589,6 +646,16 @@ pub struct RuleAdjust {
     /// Exceptions added to the rule's.
     #[serde(default)]
     pub add_exceptions: Vec<String>,
+    /// A new count for a threshold, distinct or blocked rule.
+    #[serde(default)]
+    pub count: Option<u32>,
+    /// A new window, in seconds, for a windowed rule.
+    #[serde(default)]
+    pub within_secs: Option<u64>,
+    /// Selections of events the rule should ignore, added to its `unless`
+    /// (the school's own egress address, a service account).
+    #[serde(default)]
+    pub add_unless: Vec<Selection>,
 }
 
 /// How an SMTP connection is secured.
@@ -891,6 +958,9 @@ impl Config {
             resolve(p);
         }
         if let Some(p) = self.alerter.rules_dir.as_mut() {
+            resolve(p);
+        }
+        for p in self.alerter.lists.values_mut().flatten() {
             resolve(p);
         }
     }

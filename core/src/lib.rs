@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod deadletter;
+pub mod detection;
 pub mod event;
 pub mod fsutil;
 mod json_out;

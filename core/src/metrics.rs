@@ -91,6 +91,25 @@ pub static ALERTS_THROTTLED: LazyLock<IntCounterVec> = LazyLock::new(|| {
     )
 });
 
+/// Groups (addresses, users) a windowed rule dropped to keep within
+/// `alerter.max_groups_per_rule`, by rule.
+pub static RULE_GROUPS_EVICTED: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    counter(
+        "vigil_rule_groups_evicted_total",
+        "Groups a windowed rule stopped tracking because it held its maximum, stalest first, by rule.",
+        &["rule"],
+    )
+});
+
+/// Groups a windowed rule tracks, by rule.
+pub static RULE_GROUPS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
+    gauge("vigil_rule_groups", "Groups (addresses, users) a windowed rule is tracking, by rule.", &["rule"])
+});
+
+/// Entries in a rule list (domains, addresses, CIDR blocks), by list.
+pub static LIST_ENTRIES: LazyLock<IntGaugeVec> =
+    LazyLock::new(|| gauge("vigil_list_entries", "Entries loaded in a rule list, by list name.", &["list"]));
+
 /// Alert emails handed to the SMTP server or written to the outbox, by role.
 pub static EMAILS_SENT: LazyLock<IntCounterVec> = LazyLock::new(|| {
     counter(

@@ -167,7 +167,7 @@ impl KeywordMatcher {
         let excepted = |rule: usize| marks.excepted[rule] == call;
         let push = |rule: usize, phrase: String, found: &mut Vec<RuleMatch>| {
             if !excepted(rule) && !found.iter().any(|f| f.rule == rule) {
-                found.push(RuleMatch { rule, phrase, field });
+                found.push(RuleMatch { rule, phrase, field, group: None });
             }
         };
         for &rule in rules.iter() {
@@ -340,6 +340,12 @@ mod tests {
             patterns: Vec::new(),
             exceptions: Vec::new(),
             blocked: None,
+            when: None,
+            unless: None,
+            threshold: None,
+            distinct: None,
+            sequence: None,
+            list: None,
         }
     }
 

@@ -6,7 +6,7 @@ use super::{Rule, RulesError};
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use vigil_core::config::{AlerterConfig, Role, RuleConfig};
+use vigil_core::config::{AlerterConfig, Role, RuleConfig, Selection, Selections};
 
 /// The shipped library: (path under `rules/`, file text) for every `*.toml`
 /// but those of `rules/tests/` and `rules/devset/`.
@@ -147,9 +147,45 @@ impl Library {
             }
             rule.phrases.extend(adjust.add_phrases.iter().cloned());
             rule.exceptions.extend(adjust.add_exceptions.iter().cloned());
+            adjust_window(rule, adjust)?;
         }
         Ok(())
     }
+}
+
+/// Applies `count`, `within_secs` and `add_unless` of `adjust` to a
+/// windowed (or any field) rule; refused for rules they do not fit.
+fn adjust_window(rule: &mut Rule, adjust: &vigil_core::config::RuleAdjust) -> Result<(), RulesError> {
+    let unfit = |key: &str| RulesError::Invalid {
+        rule: rule.id.clone(),
+        message: format!("cannot take alerter.adjust {key}: it is not a rule of that kind"),
+    };
+    if let Some(count) = adjust.count {
+        match (&mut rule.threshold, &mut rule.distinct, &mut rule.blocked) {
+            (Some(t), _, _) => t.count = count,
+            (_, Some(d), _) => d.count = count,
+            (_, _, Some(b)) => b.attempts = count,
+            _ => return Err(unfit("count")),
+        }
+    }
+    if let Some(within) = adjust.within_secs {
+        match (&mut rule.threshold, &mut rule.distinct, &mut rule.sequence, &mut rule.blocked) {
+            (Some(t), ..) => t.within_secs = within,
+            (_, Some(d), ..) => d.within_secs = within,
+            (_, _, Some(s), _) => s.within_secs = within,
+            (.., Some(b)) => b.within_secs = within,
+            _ => return Err(unfit("within_secs")),
+        }
+    }
+    if !adjust.add_unless.is_empty() {
+        if rule.has_words() {
+            return Err(unfit("add_unless"));
+        }
+        let mut unless: Vec<Selection> = rule.unless.take().map(|u| u.as_slice().to_vec()).unwrap_or_default();
+        unless.extend(adjust.add_unless.iter().cloned());
+        rule.unless = Some(Selections::Any(unless));
+    }
+    Ok(())
 }
 
 /// The `*.toml` files below `dir`, sorted, so the load order is stable.

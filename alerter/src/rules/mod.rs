@@ -6,25 +6,53 @@
 //! - [`template`]: phrase templates (`{a|b}`, trailing `*`).
 //! - [`keyword`]: every phrase, combination part and exception of every rule
 //!   in one Aho-Corasick automaton; regular expressions only where asked.
-//! - [`blocked`]: rules on the web filter's own verdicts.
-//! - [`field`]: the event fields rules look in.
+//! - [`field`]: the event fields rules look in; [`condition`]: the
+//!   Sigma-shaped `when`/`unless` conditions on them.
+//! - [`rule_type`]: the seam every rule type sits behind, one file each:
+//!   [`words`] (the keyword rules), [`matching`] (every event a condition
+//!   holds for), [`threshold`] (also the web filter's blocked verdicts),
+//!   [`distinct`], [`sequence`], [`list`] (with [`lists`], the list files).
+//! - [`window`] and [`groups`]: event-time windows and bounded per-group
+//!   state for the windowed types.
 //! - [`evaluation`]: measuring the rules on labelled queries.
 
-pub mod blocked;
+pub mod condition;
+pub mod distinct;
 pub mod evaluation;
 pub mod field;
+pub mod groups;
 pub mod keyword;
 pub mod library;
+pub mod list;
+pub mod lists;
+pub mod matching;
 pub mod normalise;
+pub mod rule_type;
+pub mod sequence;
 pub mod template;
+#[cfg(test)]
+mod testing;
+pub mod threshold;
+pub mod window;
+pub mod words;
 
 pub use field::Field;
 
-use blocked::BlockedRules;
-use keyword::{KeywordMatcher, Scratch};
+use condition::Filter;
+use keyword::KeywordMatcher;
+use normalise::Normaliser;
+use rule_type::RuleType;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 use thiserror::Error;
-use vigil_core::config::{AlerterConfig, BlockedConfig, Role, RuleConfig, Severity};
+use vigil_core::config::{
+    AlerterConfig, BlockedConfig, DistinctConfig, ListConfig, Role, RuleConfig, Selections, SequenceConfig, Severity,
+    ThresholdConfig,
+};
 use vigil_core::Event;
+use words::Keywords;
 
 /// One rule, with its file's defaults applied.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +80,18 @@ pub struct Rule {
     pub exceptions: Vec<String>,
     /// The web-filter verdict condition, for a blocked-category rule.
     pub blocked: Option<BlockedConfig>,
+    /// Which events a field rule looks at.
+    pub when: Option<Selections>,
+    /// Which events it ignores though `when` holds.
+    pub unless: Option<Selections>,
+    /// A threshold rule's count, window and grouping.
+    pub threshold: Option<ThresholdConfig>,
+    /// A distinct rule's field, count, window and grouping.
+    pub distinct: Option<DistinctConfig>,
+    /// A sequence rule's steps, window and grouping.
+    pub sequence: Option<SequenceConfig>,
+    /// A list rule's field and list.
+    pub list: Option<ListConfig>,
 }
 
 impl Rule {
@@ -76,8 +116,92 @@ impl Rule {
             patterns: config.patterns.clone(),
             exceptions: exceptions.iter().chain(&config.exceptions).cloned().collect(),
             blocked: config.blocked.clone(),
+            when: config.when.clone(),
+            unless: config.unless.clone(),
+            threshold: config.threshold.clone(),
+            distinct: config.distinct.clone(),
+            sequence: config.sequence.clone(),
+            list: config.list.clone(),
         }
     }
+
+    /// Whether the rule matches words (phrases, combinations, patterns).
+    pub(crate) fn has_words(&self) -> bool {
+        !(self.phrases.is_empty() && self.all.is_empty() && self.patterns.is_empty())
+    }
+}
+
+/// What compiling the field rule types needs besides the rule.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// Groups a windowed rule keeps at most.
+    pub max_groups: usize,
+    /// How late an event may be and still count, in seconds.
+    pub out_of_order_secs: u64,
+    /// Files added to named lists.
+    pub lists: BTreeMap<String, Vec<PathBuf>>,
+    /// How often list files are checked for changes.
+    pub list_check: Duration,
+    /// How `|words` values and blocked categories are read.
+    pub normaliser: Arc<Normaliser>,
+}
+
+impl Setup {
+    /// The settings `config` gives, reading words with `normaliser`.
+    pub fn new(config: &AlerterConfig, normaliser: &Normaliser) -> Setup {
+        Setup {
+            max_groups: config.max_groups_per_rule,
+            out_of_order_secs: config.out_of_order_secs,
+            lists: config.lists.clone(),
+            list_check: Duration::from_secs(config.list_check_secs),
+            normaliser: Arc::new(normaliser.clone()),
+        }
+    }
+}
+
+/// The rule type of `rule` (at `index`), or `None` for a keyword rule
+/// (compiled with the others into one automaton).
+fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn RuleType>>, RulesError> {
+    let invalid = |message: &str| RulesError::Invalid { rule: rule.id.clone(), message: message.into() };
+    let kinds = [
+        rule.has_words(),
+        rule.blocked.is_some(),
+        rule.threshold.is_some(),
+        rule.distinct.is_some(),
+        rule.sequence.is_some(),
+        rule.list.is_some(),
+    ];
+    if kinds.iter().filter(|k| **k).count() > 1 {
+        return Err(invalid(
+            "has more than one of phrases/all/patterns, blocked, threshold, distinct, sequence and list",
+        ));
+    }
+    if rule.has_words() {
+        if rule.when.is_some() || rule.unless.is_some() {
+            return Err(invalid("matches words, which take no when or unless"));
+        }
+        return Ok(None);
+    }
+    let filter = || Filter::new(&rule.id, rule.when.as_ref(), rule.unless.as_ref(), &setup.normaliser);
+    let id = rule.id.as_str();
+    let compiled: Box<dyn RuleType> = if let Some(blocked) = &rule.blocked {
+        Box::new(threshold::Threshold::from_blocked(index, rule, blocked, setup)?)
+    } else if let Some(config) = &rule.threshold {
+        Box::new(threshold::Threshold::new(index, rule, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.distinct {
+        Box::new(distinct::Distinct::new(index, id, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.sequence {
+        Box::new(sequence::Sequence::new(index, id, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.list {
+        Box::new(list::List::new(index, id, config, filter()?, setup)?)
+    } else if rule.when.is_some() {
+        Box::new(matching::Matching::new(index, id, filter()?))
+    } else {
+        return Err(invalid(
+            "needs phrases, all or patterns, or else blocked, threshold, distinct, sequence, list or when",
+        ));
+    };
+    Ok(Some(compiled))
 }
 
 /// The rules cannot be loaded or compiled.
@@ -133,38 +257,45 @@ pub struct RuleMatch {
     pub phrase: String,
     /// The field it matched in.
     pub field: Field,
+    /// For a windowed rule, the group whose count matched (`203.0.113.77`):
+    /// whom the alert is about and throttled by, instead of the event's
+    /// user.
+    pub group: Option<String>,
 }
 
 /// Every rule in use, compiled.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    keywords: KeywordMatcher,
-    blocked: BlockedRules,
-    scratch: Scratch,
+    keywords: Keywords,
+    /// The other rule types, one per rule.
+    types: Vec<Box<dyn RuleType>>,
+    /// The state last saved per rule type id, so that one changed rule does
+    /// not need every other one serialised again.
+    saved: BTreeMap<String, serde_json::Value>,
 }
 
 impl RuleSet {
     /// Loads and compiles the rules `config` asks for.
     pub fn from_config(config: &AlerterConfig) -> Result<RuleSet, RulesError> {
         let library = library::Library::load(config)?;
-        RuleSet::new(library.rules, &library.words)
+        RuleSet::new(library.rules, &library.words, config)
     }
 
-    /// Compiles `rules` with the text-speak table `words`.
-    pub fn new(rules: Vec<Rule>, words: &std::collections::BTreeMap<String, String>) -> Result<RuleSet, RulesError> {
-        for rule in &rules {
-            let has_words = !(rule.phrases.is_empty() && rule.all.is_empty() && rule.patterns.is_empty());
-            if has_words == rule.blocked.is_some() {
-                return Err(RulesError::Invalid {
-                    rule: rule.id.clone(),
-                    message: "needs phrases, all or patterns, or else blocked (and not both)".into(),
-                });
-            }
-        }
+    /// Compiles `rules` with the text-speak table `words` and the windows,
+    /// caps and lists of `config`.
+    pub fn new(
+        rules: Vec<Rule>,
+        words: &BTreeMap<String, String>,
+        config: &AlerterConfig,
+    ) -> Result<RuleSet, RulesError> {
         let keywords = KeywordMatcher::new(&rules, words)?;
-        let blocked = BlockedRules::new(&rules, keywords.normaliser())?;
-        Ok(RuleSet { rules, keywords, blocked, scratch: Scratch::default() })
+        let setup = Setup::new(config, keywords.normaliser());
+        let mut types = Vec::new();
+        for (index, rule) in rules.iter().enumerate() {
+            types.extend(compile(index, rule, &setup)?);
+        }
+        Ok(RuleSet { rules, keywords: Keywords::new(keywords), types, saved: BTreeMap::new() })
     }
 
     /// The rules, in load order.
@@ -172,27 +303,53 @@ impl RuleSet {
         &self.rules
     }
 
-    /// The rules whose words match `text` read as `field` (no blocked-verdict
-    /// rules), at most one match per rule, by rule index.
+    /// The rules whose words match `text` read as `field` (no field rules),
+    /// at most one match per rule, by rule index.
     pub fn find_in_text(&mut self, field: Field, text: &str) -> Vec<RuleMatch> {
         let mut found = Vec::new();
-        self.keywords.find(field, text, &mut self.scratch, &mut found);
+        self.keywords.find_in_text(field, text, &mut found);
         found
     }
 
-    /// The rules `event` matches: words in its searched fields (the first
-    /// field in [`Field::SEARCHED`] order per rule) and blocked-verdict rules
-    /// whose count it completes. Ordered by rule index.
+    /// The rules `event` matches: words in its searched fields, and every
+    /// other rule type's matches (windowed rules: those whose count it
+    /// completes). Ordered by rule index.
     pub fn evaluate(&mut self, event: &Event) -> Vec<RuleMatch> {
         let mut found = Vec::new();
-        for field in Field::SEARCHED {
-            if let Some(value) = field.value(event) {
-                self.keywords.find(field, value, &mut self.scratch, &mut found);
-            }
+        self.keywords.observe(event, &mut found);
+        for rule_type in &mut self.types {
+            rule_type.observe(event, &mut found);
         }
-        self.blocked.observe(event, &mut found);
         self.most_severe_per_category(&mut found);
         found
+    }
+
+    /// Forgets window state that can no longer match as of `now`, and
+    /// returns every rule type's state when any changed since the last call
+    /// (to be saved), else `None`.
+    pub fn checkpoint(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<BTreeMap<String, serde_json::Value>> {
+        let mut changed = false;
+        for rule_type in &mut self.types {
+            if let Some(state) = rule_type.checkpoint(now) {
+                self.saved.insert(rule_type.id().to_string(), state);
+                changed = true;
+            }
+        }
+        changed.then(|| self.saved.clone())
+    }
+
+    /// Takes back the state a [`RuleSet::checkpoint`] returned; a rule
+    /// whose saved state no longer fits (it changed type) starts afresh.
+    pub fn restore(&mut self, mut saved: BTreeMap<String, serde_json::Value>) {
+        for rule_type in &mut self.types {
+            if let Some(state) = saved.remove(rule_type.id()) {
+                if let Err(error) = rule_type.restore(state.clone()) {
+                    tracing::warn!(rule = rule_type.id(), %error, "saved rule state not restored; counting afresh");
+                } else {
+                    self.saved.insert(rule_type.id().to_string(), state);
+                }
+            }
+        }
     }
 
     /// Keeps, of the matches of one category, only the most severe (the
