@@ -123,4 +123,19 @@ mod tests {
         observe(&mut d, &auth("3", 650, "login-failed", "a", "81.2.69.144"));
         assert_eq!(observe(&mut d, &auth("4", 660, "login-failed", "c", "81.2.69.144")).len(), 1, "a (650), b, c");
     }
+
+    #[test]
+    fn every_value_of_a_many_valued_field_counts() {
+        let s = setup(0);
+        let config = DistinctConfig { field: "email.to".into(), count: 3, within_secs: 3600, group_by: vec!["email.from".into()] };
+        let mut d = Distinct::new(0, "mass", &config, Filter::default(), &s).unwrap();
+        let mut mail = auth("m1", 0, "delivered", "x", "10.0.0.1");
+        mail.email_from = Some("head@school.example".into());
+        mail.email_to = vec!["a@x.example".into(), "b@x.example".into()];
+        assert!(observe(&mut d, &mail).is_empty());
+        assert!(observe(&mut d, &mail).is_empty(), "a replay adds nobody");
+        mail.id = "m2".into();
+        mail.email_to = vec!["B@x.example".into(), "c@x.example".into()];
+        assert_eq!(observe(&mut d, &mail).len(), 1);
+    }
 }

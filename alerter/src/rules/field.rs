@@ -1,5 +1,6 @@
 //! The event fields rules look in, and how each is read before matching.
 
+use chrono::{Datelike, Timelike};
 use percent_encoding::percent_decode_str;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -123,6 +124,14 @@ pub enum Field {
     /// `message`: the original log line(s).
     #[serde(rename = "message")]
     Message,
+    /// `event.hour`: the hour (0 to 23) of the event on the UK wall clock;
+    /// computed for rules, not on the wire.
+    #[serde(rename = "event.hour")]
+    EventHour,
+    /// `event.weekday`: the day of the week on the UK wall clock (`mon` to
+    /// `sun`); computed for rules, not on the wire.
+    #[serde(rename = "event.weekday")]
+    EventWeekday,
 }
 
 /// The values of one field in one event: none, one, or (for `email.to`)
@@ -166,7 +175,7 @@ impl Field {
     pub const SEARCHED: [Field; 3] = [Field::SearchQuery, Field::UrlFull, Field::EmailSubject];
 
     /// Every field, in the README's order.
-    pub const ALL: [Field; 37] = [
+    pub const ALL: [Field; 39] = [
         Field::SearchQuery,
         Field::UrlFull,
         Field::EmailSubject,
@@ -251,6 +260,8 @@ impl Field {
             Field::LogFormat => "log.format",
             Field::LogSource => "log.source",
             Field::Message => "message",
+            Field::EventHour => "event.hour",
+            Field::EventWeekday => "event.weekday",
         }
     }
 
@@ -295,6 +306,7 @@ impl Field {
             Field::LogFormat => Some(event.log_format.as_str()),
             Field::LogSource => event.log_source.as_ref().map(|l| l.as_str()),
             Field::Message => Some(event.message.as_str()),
+            Field::EventHour | Field::EventWeekday => None,
         }
     }
 
@@ -305,6 +317,10 @@ impl Field {
             Field::DestinationPort => event.destination_port.map_or(Values::None, |n| Values::Owned(n.to_string())),
             Field::HttpStatus => event.http_status.map_or(Values::None, |n| Values::Owned(n.to_string())),
             Field::EmailTo => Values::Many(&event.email_to),
+            Field::EventHour => Values::Owned(crate::uk_time::to_local(event.timestamp).hour().to_string()),
+            Field::EventWeekday => {
+                Values::Owned(crate::uk_time::to_local(event.timestamp).weekday().to_string().to_ascii_lowercase())
+            }
             _ => self.value(event).map_or(Values::None, Values::One),
         }
     }
@@ -369,5 +385,9 @@ mod tests {
         assert!(Field::EmailTo.values(&e).any(|v| v == "b@x"));
         assert_eq!(Field::EventOutcome.value(&e), Some("failure"));
         assert_eq!(Field::UserName.values(&e), Values::None);
+        // 2026-07-04 is a Saturday; 22:30 UTC is 23:30 BST.
+        e.timestamp = "2026-07-04T22:30:00Z".parse().unwrap();
+        assert_eq!(Field::EventHour.values(&e), Values::Owned("23".into()));
+        assert_eq!(Field::EventWeekday.values(&e), Values::Owned("sat".into()));
     }
 }

@@ -65,7 +65,9 @@ pub(super) fn facts(record: &Record<'_>) -> Facts {
         }
         4720 => by_subject_on_target(record, "account-created"),
         4726 => by_subject_on_target(record, "account-deleted"),
-        4728 => {
+        // A member added to a global (4728), local (4732) or universal
+        // (4756) security group.
+        4728 | 4732 | 4756 => {
             let mut f = by_subject(record, "group-member-added");
             f.target = record.field("MemberName").map(|dn| common_name(&dn)).or_else(|| record.field("MemberSid"));
             f.group = record.field("TargetUserName");

@@ -24,7 +24,7 @@
 //!
 //! The EventData field names are Microsoft's, from each event's page under
 //! "Advanced security auditing" (4624, 4625, 4634, 4648, 4720, 4726, 4728,
-//! 4740, 4767); [`events`] says what each event becomes. Any other event id
+//! 4732, 4740, 4756, 4767); [`events`] says what each event becomes. Any other event id
 //! makes an `auth` event with action `other` and the id as `event.code`, so
 //! it stays searchable; a JSON object without an event id is rejected.
 //!

@@ -146,23 +146,26 @@ const TEMPLATES: &[(u32, &[&str])] = &[
         ],
     ),
     (4726, ACCOUNT_CHANGE_WITH_PRIVILEGES),
-    (
-        4728,
-        &[
-            "MemberName",
-            "MemberSid",
-            "TargetUserName",
-            "TargetDomainName",
-            "TargetSid",
-            "SubjectUserSid",
-            "SubjectUserName",
-            "SubjectDomainName",
-            "SubjectLogonId",
-            "PrivilegeList",
-        ],
-    ),
+    (4728, MEMBER_ADDED),
+    (4732, MEMBER_ADDED),
+    (4756, MEMBER_ADDED),
     (4740, ACCOUNT_CHANGE),
     (4767, ACCOUNT_CHANGE),
+];
+
+/// The template 4728, 4732 and 4756 (a member added to a global, local or
+/// universal security group) share.
+const MEMBER_ADDED: &[&str] = &[
+    "MemberName",
+    "MemberSid",
+    "TargetUserName",
+    "TargetDomainName",
+    "TargetSid",
+    "SubjectUserSid",
+    "SubjectUserName",
+    "SubjectDomainName",
+    "SubjectLogonId",
+    "PrivilegeList",
 ];
 
 /// The template 4740 (locked out) and 4767 (unlocked) share.
