@@ -59,12 +59,17 @@ fn quickstart_backfill_indexes_alerts_and_dead_letters_once() {
 
     // Alerts reach the right people. Both of l.evans's self-harm matches
     // (a search, a mail subject) fall in one throttle window: one alert.
+    // The shipped cyber rules tell the ICT manager of the SSH brute force
+    // from 203.0.113.77 (five failures in auth.log, about the address, not
+    // the users it tried) and of r.jones's try at nordvpn.com (on the
+    // filter-bypass list).
     let outbox = dir.join("data/outbox");
     let emls = eml_texts(&outbox);
     let expected = [
         ("dsl@demo-primary.example", "[Vigil] CRITICAL self-harm: l.evans"),
+        ("dsl@demo-primary.example", "[Vigil] CRITICAL suicide: l.evans"),
         ("dsl@demo-primary.example", "[Vigil] HIGH weapons: r.jones"),
-        ("ict@demo-primary.example", "[Vigil] MEDIUM filter-bypass: a.khan"),
+        ("ict@demo-primary.example", "[Vigil] HIGH brute-force: 203.0.113.77"),
         ("ict@demo-primary.example", "[Vigil] MEDIUM filter-bypass: r.jones"),
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(t, s)| (t.to_string(), s.to_string())).collect();

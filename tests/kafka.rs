@@ -107,9 +107,9 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
 }
 
 /// Alerts the quickstart sample raises with its rules (see
-/// `tests/embedded.rs`): self-harm (one per throttle window), weapons,
-/// filter bypass ×2.
-const EXPECTED_QUICKSTART_ALERTS: usize = 4;
+/// `tests/embedded.rs`): self-harm (one per throttle window), suicide,
+/// weapons for the DSL; the SSH brute force and a filter bypass for ICT.
+const EXPECTED_QUICKSTART_ALERTS: usize = 5;
 
 fn squid_lines(from: u32, to: u32) -> String {
     (from..to)
@@ -199,7 +199,7 @@ fn restarted_alerter_sends_no_alert_twice() {
         ["l.evans", "r.jones", "a.khan"]
             .iter()
             .map(|user| {
-                format!("1794830000.000 5 10.20.1.1 TCP_MISS/200 10 GET https://www.google.com/search?q=machete {user} HIER_DIRECT/1.2.3.4 text/html\n")
+                format!("1794830000.000 5 10.20.1.1 TCP_MISS/200 10 GET https://www.google.com/search?q=where+can+i+buy+a+zombie+knife {user} HIER_DIRECT/1.2.3.4 text/html\n")
             })
             .collect::<String>(),
     );

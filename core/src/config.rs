@@ -494,7 +494,9 @@ pub struct AlerterConfig {
     pub max_groups_per_rule: usize,
     /// How far, in seconds, an event may arrive behind the newest event time
     /// a windowed rule has seen for its group and still be counted in the
-    /// window it belongs to.
+    /// window it belongs to. Generous by default: over Kafka one group's
+    /// events (an address trying many users) come from several partitions,
+    /// which a catching-up alerter reads at different paces.
     #[serde(default = "default_out_of_order_secs")]
     pub out_of_order_secs: u64,
 }
@@ -506,7 +508,7 @@ fn default_max_groups_per_rule() -> usize {
     100_000
 }
 fn default_out_of_order_secs() -> u64 {
-    60
+    3600
 }
 
 fn default_throttle_secs() -> u64 {

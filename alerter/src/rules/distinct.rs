@@ -60,14 +60,26 @@ impl RuleType for Distinct {
         if !self.filter.admits(event) {
             return;
         }
-        let Some(value) = self.field.values(event).first().map(|v| stable_hash(&v.to_ascii_lowercase())) else {
+        let mut values = Vec::new();
+        self.field.values(event).any(|v| {
+            values.push(stable_hash(&v.to_ascii_lowercase()));
+            false
+        });
+        if values.is_empty() {
             return;
-        };
+        }
         let Some(key) = self.grouped.group_by.key(event) else { return };
         let window = self.grouped.window;
         let recent = self.grouped.groups.entry(key.clone());
-        if recent.insert_value(Seen::new(event.timestamp, &event.id, value), self.count, window) == Inserted::TooLate {
-            return;
+        let event_hash = stable_hash(&event.id);
+        let at = event.timestamp.timestamp_millis();
+        for value in values {
+            // Each value of a many-valued field (the recipients of one mail)
+            // counts, so each is its own entry, recognised on replay.
+            let seen = Seen { at, event: event_hash ^ value, value };
+            if recent.insert_value(seen, self.count, window) == Inserted::TooLate {
+                return;
+            }
         }
         let counted = recent.most_within(event.timestamp.timestamp_millis(), window);
         if counted >= self.count {
@@ -127,7 +139,12 @@ mod tests {
     #[test]
     fn every_value_of_a_many_valued_field_counts() {
         let s = setup(0);
-        let config = DistinctConfig { field: "email.to".into(), count: 3, within_secs: 3600, group_by: vec!["email.from".into()] };
+        let config = DistinctConfig {
+            field: "email.to".into(),
+            count: 3,
+            within_secs: 3600,
+            group_by: vec!["email.from".into()],
+        };
         let mut d = Distinct::new(0, "mass", &config, Filter::default(), &s).unwrap();
         let mut mail = auth("m1", 0, "delivered", "x", "10.0.0.1");
         mail.email_from = Some("head@school.example".into());

@@ -213,6 +213,8 @@ impl Field {
         Field::LogFormat,
         Field::LogSource,
         Field::Message,
+        Field::EventHour,
+        Field::EventWeekday,
     ];
 
     /// The field named `name` (`source.ip`), if there is one.

@@ -10,6 +10,15 @@ use serde::{Deserialize, Serialize};
 use vigil_core::metrics::{RULE_GROUPS, RULE_GROUPS_EVICTED};
 use vigil_core::Event;
 
+/// How long (ms) a group is kept after it could last have matched by the
+/// newest event time the rule has seen. Lateness is judged per group (an
+/// address's events are late against that address's newest), and events of
+/// one group can come from several partitions read at different paces (a
+/// backfill over Kafka reads one partition's morning after another's
+/// evening), so the rule's newest time says little about a quiet group; the
+/// cap on groups bounds memory meanwhile.
+pub const IDLE_RETENTION_MS: i64 = 24 * 3600 * 1000;
+
 /// Separates the tenant and the values in a group key.
 const SEPARATOR: char = '\u{1f}';
 
@@ -201,10 +210,11 @@ impl<S: GroupState> Grouped<S> {
         })
     }
 
-    /// Forgets groups that can no longer match as of `now`, and returns the
-    /// state when it changed since the last checkpoint.
+    /// Forgets groups idle for [`IDLE_RETENTION_MS`] beyond their window and
+    /// tolerance as of `now`, and returns the state when it changed since
+    /// the last checkpoint.
     pub fn checkpoint(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<serde_json::Value> {
-        self.groups.expire(self.window.horizon(now.timestamp_millis()));
+        self.groups.expire(self.window.horizon(now.timestamp_millis()).saturating_sub(IDLE_RETENTION_MS));
         self.groups.save_if_changed()
     }
 

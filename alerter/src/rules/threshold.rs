@@ -189,8 +189,10 @@ mod tests {
         restarted.restore(saved).unwrap();
         assert!(observe(&mut restarted, &auth("2", 10, "login-failed", "root", "203.0.113.77")).is_empty(), "replay");
         assert_eq!(observe(&mut restarted, &auth("3", 20, "login-failed", "root", "203.0.113.77")).len(), 1);
-        restarted.checkpoint(at(20 + 600));
-        assert!(restarted.grouped.groups.is_empty(), "groups that can no longer match are forgotten");
+        restarted.checkpoint(at(20 + 600 + 86_400 - 1));
+        assert_eq!(restarted.grouped.groups.len(), 1, "kept for a day after it could last match");
+        restarted.checkpoint(at(20 + 600 + 86_400));
+        assert!(restarted.grouped.groups.is_empty(), "then forgotten");
     }
 
     fn blocked_rule() -> Threshold {

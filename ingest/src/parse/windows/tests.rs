@@ -183,8 +183,15 @@ fn xml_as_json_group_addition_reads_data_list() {
     assert_eq!(e.user_target_name.as_deref(), Some("S-1-5-21-1-2-3-1107"));
     // Local (4732, BUILTIN\\Administrators) and universal (4756) groups alike.
     for id in [4732, 4756] {
-        let e = one(&nxlog(id, json!({"MemberName": "CN=Jo Bloggs,OU=Staff,DC=stmarys,DC=local", "TargetUserName": "Administrators", "SubjectUserName": "it.admin"})));
-        assert_eq!((e.action.as_str(), e.group_name.as_deref()), ("group-member-added", Some("Administrators")), "{id}");
+        let e = one(&nxlog(
+            id,
+            json!({"MemberName": "CN=Jo Bloggs,OU=Staff,DC=stmarys,DC=local", "TargetUserName": "Administrators", "SubjectUserName": "it.admin"}),
+        ));
+        assert_eq!(
+            (e.action.as_str(), e.group_name.as_deref()),
+            ("group-member-added", Some("Administrators")),
+            "{id}"
+        );
         assert_eq!(e.user_target_name.as_deref(), Some("Jo Bloggs"));
     }
 }
