@@ -232,3 +232,56 @@ fn run_once_over_kafka_reads_to_the_end_and_exits_with_everything_indexed() {
     assert_eq!(files_with_ext(&dir.join("data/outbox"), "eml").len(), EXPECTED_QUICKSTART_ALERTS);
     assert_eq!(read_topic(&cluster, "vigil.deadletter", 2).len(), 2);
 }
+
+/// sshd failures `from..to` from 203.0.113.77, each for another user (so
+/// they are keyed, and spread, over the partitions).
+fn ssh_failures(from: u32, to: u32) -> String {
+    (from..to)
+        .map(|n| {
+            format!(
+                "Nov 16 09:14:{n:02} mis-server sshd[{}]: Failed password for user{n} from 203.0.113.77 port {} ssh2\n",
+                2100 + n,
+                40000 + n
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn alerter_killed_mid_window_neither_misses_nor_repeats_the_brute_force() {
+    let dir = TestDir::new();
+    let cluster = mock_kafka();
+    let sink = SmtpSink::start(&SinkOptions::default()).unwrap();
+    let log = dir.write("auth.log", ssh_failures(0, 3));
+    let config = dir.write(
+        "vigil.toml",
+        format!(
+            "data_dir = {:?}\n[[sources]]\nname = \"ssh\"\ntype = \"file\"\npath = {log:?}\nformat = \"sshd\"\n[email]\nict = [\"ict@school.example\"]\n[email.smtp]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"plain\"\n{}",
+            dir.join("data"),
+            sink.port(),
+            kafka_section(&cluster)
+        ),
+    );
+    let mut alerter = spawn(&dir, "alert", &config, &[]);
+    ingest_once(&config);
+    // Three failures (three users, spread over the partitions) are counted and saved; then
+    // the alerter dies without a chance to shut down.
+    let windows = dir.join("data/alerter/windows.json");
+    wait_for(LIMIT, "the window saved with three failures", || {
+        let text = std::fs::read_to_string(&windows).unwrap_or_default();
+        (text.matches("\"at\"").count() >= 3).then_some(())
+    });
+    alerter.kill9();
+
+    std::fs::write(&log, ssh_failures(0, 5)).unwrap();
+    let mut alerter = spawn(&dir, "alert", &config, &[]);
+    ingest_once(&config);
+    let mails = sink.wait_for(1, LIMIT).unwrap();
+    assert_eq!(mails[0].header("Subject").unwrap().trim(), "[Vigil] HIGH brute-force: 203.0.113.77");
+    // Every line read and sent again: the window knows them all.
+    std::fs::remove_file(dir.join("data/ingest/checkpoints.json")).unwrap();
+    ingest_once(&config);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(sink.messages().unwrap().len(), 1, "one alert: the fifth failure, counted across the restart");
+    assert!(alerter.terminate().success(), "{}", alerter.stderr());
+}
