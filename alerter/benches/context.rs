@@ -70,7 +70,7 @@ fn alert_on(event: &Event) -> Alert {
         sequence: None,
         list: None,
     };
-    let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery };
+    let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None };
     Alert::new(&rule, &found, event, 0)
 }
 

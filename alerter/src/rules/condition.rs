@@ -73,28 +73,9 @@ impl Condition {
         Ok(Condition { selections: compiled, normaliser: normaliser.clone() })
     }
 
-    /// A condition made of keys tested in `selection` alone.
-    pub fn from_selection(
-        rule: &str,
-        selection: Selection,
-        normaliser: &Arc<Normaliser>,
-    ) -> Result<Condition, RulesError> {
-        Condition::new(rule, &Selections::One(selection), normaliser)
-    }
-
     /// Whether any selection holds entirely for `event`.
     pub fn holds(&self, event: &Event) -> bool {
         self.selections.iter().any(|keys| keys.iter().all(|key| self.key_holds(key, event)))
-    }
-
-    /// Adds `other`'s selections as further alternatives.
-    pub fn extend(&mut self, other: Condition) {
-        self.selections.extend(other.selections);
-    }
-
-    /// Whether there is nothing to test.
-    pub fn is_empty(&self) -> bool {
-        self.selections.is_empty()
     }
 
     fn key_holds(&self, key: &Key, event: &Event) -> bool {
@@ -245,11 +226,6 @@ impl Filter {
     /// and `unless` does not.
     pub fn admits(&self, event: &Event) -> bool {
         self.when.as_ref().is_none_or(|w| w.holds(event)) && !self.unless.as_ref().is_some_and(|u| u.holds(event))
-    }
-
-    /// Whether there is a `when`.
-    pub fn has_when(&self) -> bool {
-        self.when.is_some()
     }
 }
 

@@ -57,9 +57,9 @@ impl Entries {
             self.len += 1;
         }
         self.v4 = v4.into_iter().collect();
-        self.v4.sort_by(|a, b| b.0.cmp(&a.0));
+        self.v4.sort_by_key(|net| std::cmp::Reverse(net.0));
         self.v6 = v6.into_iter().collect();
-        self.v6.sort_by(|a, b| b.0.cmp(&a.0));
+        self.v6.sort_by_key(|net| std::cmp::Reverse(net.0));
         Ok(())
     }
 
@@ -180,7 +180,7 @@ impl WatchedList {
     pub fn entries(&mut self) -> &Entries {
         if self.checked.elapsed() >= self.every {
             self.checked = Instant::now();
-            if self.files.iter().map(|f| stamp(f)).ne(self.stamps.iter().copied()) {
+            if self.files.iter().map(stamp).ne(self.stamps.iter().copied()) {
                 match self.reload() {
                     Ok(()) => tracing::info!(list = %self.name, entries = self.entries.len(), "list re-read"),
                     Err(error) => {
@@ -193,7 +193,7 @@ impl WatchedList {
     }
 
     fn reload(&mut self) -> Result<(), String> {
-        let stamps: Vec<_> = self.files.iter().map(|f| stamp(f)).collect();
+        let stamps: Vec<_> = self.files.iter().map(stamp).collect();
         let mut entries = Entries::default();
         if let Some(text) = self.shipped {
             entries.add_text(&format!("shipped rules/lists/{}.txt", self.name), text)?;
@@ -260,7 +260,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("extra.txt");
         std::fs::write(&file, "one.example\n").unwrap();
-        let mut list = WatchedList::load("school-extra", &[file.clone()], Duration::ZERO).unwrap();
+        let mut list = WatchedList::load("school-extra", std::slice::from_ref(&file), Duration::ZERO).unwrap();
         assert!(list.entries().find("one.example").is_some());
         std::fs::write(&file, "one.example\ntwo.example\n").unwrap();
         assert!(list.entries().find("www.two.example").is_some());

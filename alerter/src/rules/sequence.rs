@@ -120,13 +120,11 @@ impl RuleType for Sequence {
             }
         }
         let last = self.steps.len() - 1;
-        if of_steps.contains(&last) {
-            if complete(&self.steps, window.within, state, seen.at) {
-                let names: Vec<&str> = self.steps.iter().map(|s| s.name.as_str()).collect();
-                let phrase = format!("{} {}", names.join(" then "), self.grouped.describe(&key));
-                let field = self.grouped.group_by.first_field().unwrap_or(Field::EventAction);
-                found.push(RuleMatch { rule: self.grouped.rule, phrase, field, group: Some(GroupBy::display(&key)) });
-            }
+        if of_steps.contains(&last) && complete(&self.steps, window.within, state, seen.at) {
+            let names: Vec<&str> = self.steps.iter().map(|s| s.name.as_str()).collect();
+            let phrase = format!("{} {}", names.join(" then "), self.grouped.describe(&key));
+            let field = self.grouped.group_by.first_field().unwrap_or(Field::EventAction);
+            found.push(RuleMatch { rule: self.grouped.rule, phrase, field, group: Some(GroupBy::display(&key)) });
         }
     }
 

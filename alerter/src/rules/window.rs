@@ -143,16 +143,6 @@ impl Recent {
     pub fn times(&self) -> impl Iterator<Item = i64> + '_ {
         self.0.iter().map(|s| s.at)
     }
-
-    /// How many events are kept.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 #[cfg(test)]
