@@ -1,6 +1,6 @@
 //! The alerter's loop: consume events, match rules, throttle, email (then
-//! remember the alert id), publish, save the windowed rules' and the
-//! throttle state, commit — in that
+//! remember the alert id), publish, save the throttle state (and, at most
+//! every two seconds, the windowed rules' state), commit — in that
 //! order, so that after a crash at any point a restart neither loses an alert
 //! nor emails one twice. A crash after saving the throttle state but before
 //! committing replays the batch: the events that raised alerts are recognised
@@ -31,11 +31,16 @@ use crate::rules::RuleSet;
 use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use vigil_core::metrics::{ALERTS, ALERTS_THROTTLED, CONSUMER_LAG};
 use vigil_core::shutdown::{Phase, Shutdown};
-use vigil_core::transport::{advance, Positions, Producer, Record, Topic, Transport, ALERTER_GROUP};
+use vigil_core::transport::{advance, Consumer, Positions, Producer, Record, Topic, Transport, ALERTER_GROUP};
 use vigil_core::{Config, Event};
+
+/// The windowed rules' state is saved (and the batches it counts committed)
+/// at most this often: under a flood of failed sign-ins from many addresses
+/// it is megabytes, too much to write after every batch.
+const WINDOWS_SAVE_EVERY: Duration = Duration::from_secs(2);
 
 /// Records taken per poll.
 const MAX_BATCH: usize = 500;
@@ -52,6 +57,12 @@ pub struct Alerter {
     store: StateStore,
     postbox: Postbox,
     sent_retention: chrono::Duration,
+    /// Positions handled but not yet committed (see [`Alerter::commit`]).
+    pending: Positions,
+    /// When the windowed rules' state was last saved.
+    windows_saved: Instant,
+    /// The newest event time handled.
+    newest: Option<DateTime<Utc>>,
 }
 
 impl Alerter {
@@ -75,7 +86,17 @@ impl Alerter {
             "alerter ready"
         );
         let context = Context::new(&config.alerter);
-        Ok(Alerter { rules, context, throttle, store, postbox, sent_retention })
+        Ok(Alerter {
+            rules,
+            context,
+            throttle,
+            store,
+            postbox,
+            sent_retention,
+            pending: Positions::new(),
+            windows_saved: Instant::now(),
+            newest: None,
+        })
     }
 
     /// The same alerter retrying failed emails as `retry` says.
@@ -102,14 +123,17 @@ impl Alerter {
         let producer = transport.producer();
         loop {
             if shutdown.phase() == Phase::Stop {
-                return Ok(());
+                return self.commit(consumer.as_mut(), true).await;
             }
             self.postbox.release_due().await?;
             let records = consumer.poll(MAX_BATCH, POLL_TIMEOUT).await?;
             let phase = shutdown.phase();
-            if !records.is_empty() {
+            if records.is_empty() {
+                self.commit(consumer.as_mut(), true).await?;
+            } else {
                 let positions = self.process(&records, producer.as_ref()).await?;
-                consumer.commit(&positions).await?;
+                self.pending.extend(positions);
+                self.commit(consumer.as_mut(), false).await?;
             }
             let lag = consumer.lag().await?;
             if let Some(lag) = lag {
@@ -119,6 +143,25 @@ impl Alerter {
                 return self.postbox.release_all().await;
             }
         }
+    }
+
+    /// Commits the positions of the batches handled since the last commit,
+    /// once the windowed rules' state that counts their events is saved:
+    /// at most every [`WINDOWS_SAVE_EVERY`], or now when `now_anyway` (idle,
+    /// stopping). Until then a crash replays those batches, and the saved
+    /// state, which does not hold their events, counts them again.
+    async fn commit(&mut self, consumer: &mut dyn Consumer, now_anyway: bool) -> Result<(), AlerterError> {
+        if self.pending.is_empty() || !(now_anyway || self.windows_saved.elapsed() >= WINDOWS_SAVE_EVERY) {
+            return Ok(());
+        }
+        let state = self.newest.and_then(|newest| self.rules.checkpoint(newest.min(Utc::now())));
+        if let Some(windows) = state {
+            self.store.save_windows(&windows)?;
+        }
+        self.windows_saved = Instant::now();
+        consumer.commit(&self.pending).await?;
+        self.pending.clear();
+        Ok(())
     }
 
     /// Handles one batch; returns the positions to commit.
@@ -153,6 +196,7 @@ impl Alerter {
         for delivery in deliveries {
             delivery.await?;
         }
+        self.newest = self.newest.max(newest);
         self.checkpoint(newest)?;
         Ok(positions)
     }
@@ -180,8 +224,7 @@ impl Alerter {
         alerts
     }
 
-    /// Saves the windowed rules' state (when it changed) and the throttle
-    /// state, pruning old entries. The pruning clock is the newest event
+    /// Saves the throttle state, pruning old entries. The pruning clock is the newest event
     /// time, but never later than now (a bogus future timestamp must not
     /// wipe the state).
     fn checkpoint(&mut self, newest: Option<DateTime<Utc>>) -> Result<(), AlerterError> {
@@ -189,9 +232,6 @@ impl Alerter {
         if let Some(now) = now {
             self.throttle.prune(now);
             self.postbox.prune(now, self.sent_retention);
-        }
-        if let Some(windows) = now.and_then(|now| self.rules.checkpoint(now)) {
-            self.store.save_windows(&windows)?;
         }
         self.store.save_throttle(&self.throttle.entries())?;
         Ok(())
