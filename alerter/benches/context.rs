@@ -69,6 +69,7 @@ fn alert_on(event: &Event) -> Alert {
         distinct: None,
         sequence: None,
         list: None,
+        new_term: None,
     };
     let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None };
     Alert::new(&rule, &found, event, 0)

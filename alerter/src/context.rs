@@ -497,6 +497,7 @@ mod tests {
             distinct: None,
             sequence: None,
             list: None,
+            new_term: None,
         };
         let found = crate::rules::RuleMatch {
             rule: 0,

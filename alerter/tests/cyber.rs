@@ -296,3 +296,25 @@ fn windowed_state_survives_a_restart_mid_window_without_a_second_alert() {
     let mut forgetful = shipped();
     assert!(alerts(&mut forgetful, &events[3..5]).is_empty());
 }
+
+#[test]
+fn an_admin_signing_in_from_a_new_address_after_the_learning_fortnight_is_reported() {
+    let logon = |day: u32, user: &str, ip: &str| {
+        windows_nxlog(
+            4624,
+            &format!("2026-03-{day:02} 08:30:00"),
+            &format!(
+                r#""TargetUserName":"{user}","TargetDomainName":"STMARYS","LogonType":"3","IpAddress":"{ip}","IpPort":"50122","WorkstationName":"IT-PC-01""#
+            ),
+        )
+    };
+    let lines = [
+        logon(1, "Administrator", "10.20.0.5"),
+        logon(3, "Administrator", "10.20.0.9"),
+        logon(16, "Administrator", "10.20.0.9"),
+        logon(16, "Administrator", "203.0.113.50"),
+        logon(17, "l.evans", "203.0.113.51"),
+    ];
+    let found = alerts(&mut shipped(), &parse("windows", &lines));
+    assert_eq!(found, vec![("privileged-change.admin-new-address".to_string(), "Administrator".to_string())]);
+}

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use crate::detection::{
-    ConditionValue, DistinctConfig, ListConfig, Scalar, Selection, Selections, SequenceConfig, StepConfig,
-    ThresholdConfig,
+    ConditionValue, DistinctConfig, ListConfig, NewTermConfig, Scalar, Selection, Selections, SequenceConfig,
+    StepConfig, ThresholdConfig,
 };
 
 /// Why a configuration could not be loaded.
@@ -602,6 +602,9 @@ pub struct RuleConfig {
     /// A field's value in a named list.
     #[serde(default)]
     pub list: Option<ListConfig>,
+    /// A field's value first seen for its group, after a learning period.
+    #[serde(default)]
+    pub new_term: Option<NewTermConfig>,
     /// One sentence for the email: why this matters.
     #[serde(default)]
     pub description: Option<String>,

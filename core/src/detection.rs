@@ -156,3 +156,26 @@ pub struct ListConfig {
     /// files `[alerter.lists] <name>` names.
     pub list: String,
 }
+
+/// A value of `field` not seen before for its group, once the rule has
+/// learnt for `learn_secs` (`[rules.new_term]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTermConfig {
+    /// The field whose values are learnt.
+    pub field: String,
+    /// As for a threshold.
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// How long, in seconds of event time from the first event the rule
+    /// sees, values are only learnt, not alerted on.
+    pub learn_secs: u64,
+    /// A value unseen for this long, in seconds, is forgotten (and new
+    /// again).
+    #[serde(default = "default_forget_secs")]
+    pub forget_secs: u64,
+}
+
+fn default_forget_secs() -> u64 {
+    90 * 86_400
+}

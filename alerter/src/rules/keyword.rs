@@ -346,6 +346,7 @@ mod tests {
             distinct: None,
             sequence: None,
             list: None,
+            new_term: None,
         }
     }
 

@@ -11,7 +11,8 @@
 //! - [`rule_type`]: the seam every rule type sits behind, one file each:
 //!   [`words`] (the keyword rules), [`matching`] (every event a condition
 //!   holds for), [`threshold`] (also the web filter's blocked verdicts),
-//!   [`distinct`], [`sequence`], [`list`] (with [`lists`], the list files).
+//!   [`distinct`], [`sequence`], [`list`] (with [`lists`], the list files),
+//!   [`new_term`].
 //! - [`window`] and [`groups`]: event-time windows and bounded per-group
 //!   state for the windowed types.
 //! - [`evaluation`]: measuring the rules on labelled queries.
@@ -26,6 +27,7 @@ pub mod library;
 pub mod list;
 pub mod lists;
 pub mod matching;
+pub mod new_term;
 pub mod normalise;
 pub mod rule_type;
 pub mod sequence;
@@ -48,8 +50,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use vigil_core::config::{
-    AlerterConfig, BlockedConfig, DistinctConfig, ListConfig, Role, RuleConfig, Selections, SequenceConfig, Severity,
-    ThresholdConfig,
+    AlerterConfig, BlockedConfig, DistinctConfig, ListConfig, NewTermConfig, Role, RuleConfig, Selections,
+    SequenceConfig, Severity, ThresholdConfig,
 };
 use vigil_core::Event;
 use words::Keywords;
@@ -92,6 +94,8 @@ pub struct Rule {
     pub sequence: Option<SequenceConfig>,
     /// A list rule's field and list.
     pub list: Option<ListConfig>,
+    /// A new-term rule's field, grouping and learning period.
+    pub new_term: Option<NewTermConfig>,
 }
 
 impl Rule {
@@ -122,6 +126,7 @@ impl Rule {
             distinct: config.distinct.clone(),
             sequence: config.sequence.clone(),
             list: config.list.clone(),
+            new_term: config.new_term.clone(),
         }
     }
 
@@ -170,6 +175,7 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         rule.distinct.is_some(),
         rule.sequence.is_some(),
         rule.list.is_some(),
+        rule.new_term.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(invalid(
@@ -194,6 +200,8 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         Box::new(sequence::Sequence::new(index, id, config, filter()?, setup)?)
     } else if let Some(config) = &rule.list {
         Box::new(list::List::new(index, id, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.new_term {
+        Box::new(new_term::NewTerm::new(index, id, config, filter()?, setup)?)
     } else if rule.when.is_some() {
         Box::new(matching::Matching::new(index, id, filter()?))
     } else {

@@ -67,5 +67,6 @@ pub fn rule(id: &str) -> Rule {
         distinct: None,
         sequence: None,
         list: None,
+        new_term: None,
     }
 }
