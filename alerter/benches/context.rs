@@ -70,6 +70,7 @@ fn alert_on(event: &Event) -> Alert {
         sequence: None,
         list: None,
         new_term: None,
+        lookalike: None,
     };
     let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None };
     Alert::new(&rule, &found, event, 0)

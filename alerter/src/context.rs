@@ -498,6 +498,7 @@ mod tests {
             sequence: None,
             list: None,
             new_term: None,
+            lookalike: None,
         };
         let found = crate::rules::RuleMatch {
             rule: 0,

@@ -318,3 +318,33 @@ fn an_admin_signing_in_from_a_new_address_after_the_learning_fortnight_is_report
     let found = alerts(&mut shipped(), &parse("windows", &lines));
     assert_eq!(found, vec![("privileged-change.admin-new-address".to_string(), "Administrator".to_string())]);
 }
+
+#[test]
+fn mail_from_a_lookalike_of_the_schools_domain_is_reported_and_its_own_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("our-domains.txt");
+    std::fs::write(&own, "# St Mary's\nstmarys-school.org.uk\n").unwrap();
+    let cyber = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rules/cyber");
+    let mut config = AlerterConfig { library: false, rules_dir: Some(cyber), ..AlerterConfig::default() };
+    config.lists.insert("school-domains".into(), vec![own]);
+    let mut rules = RuleSet::from_config(&config).unwrap();
+    let mail = |n: usize, from: &str| {
+        let id = format!("5A{n:05}B");
+        vec![
+            format!("Mar  4 10:{n:02}:00 mail postfix/qmgr[2]: {id}: from=<{from}>, size=2048, nrcpt=1 (queue active)"),
+            format!("Mar  4 10:{n:02}:01 mail postfix/local[3]: {id}: to=<bursar@stmarys-school.org.uk>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)"),
+            format!("Mar  4 10:{n:02}:02 mail postfix/qmgr[2]: {id}: removed"),
+        ]
+    };
+    let lines: Vec<String> = [
+        (1, "head@stmarys-school.org.uk"),
+        (2, "news@bbc.co.uk"),
+        (3, "head@stmarys-schoo1.org.uk"),
+        (4, "it@mail.stmarys-school.org.uk"),
+    ]
+    .iter()
+    .flat_map(|(n, from)| mail(*n, from))
+    .collect();
+    let found = alerts(&mut rules, &parse("postfix", &lines));
+    assert_eq!(found.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["lookalike-domain.sender"], "{found:?}");
+}

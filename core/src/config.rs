@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use crate::detection::{
-    ConditionValue, DistinctConfig, ListConfig, NewTermConfig, Scalar, Selection, Selections, SequenceConfig,
-    StepConfig, ThresholdConfig,
+    ConditionValue, DistinctConfig, ListConfig, LookalikeConfig, NewTermConfig, Scalar, Selection, Selections,
+    SequenceConfig, StepConfig, ThresholdConfig,
 };
 
 /// Why a configuration could not be loaded.
@@ -605,6 +605,9 @@ pub struct RuleConfig {
     /// A field's value first seen for its group, after a learning period.
     #[serde(default)]
     pub new_term: Option<NewTermConfig>,
+    /// A domain that looks like one of the school's own.
+    #[serde(default)]
+    pub lookalike: Option<LookalikeConfig>,
     /// One sentence for the email: why this matters.
     #[serde(default)]
     pub description: Option<String>,

@@ -179,3 +179,14 @@ pub struct NewTermConfig {
 fn default_forget_secs() -> u64 {
     90 * 86_400
 }
+
+/// A sender's domain that looks like one of the school's own without being
+/// it (`[rules.lookalike]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LookalikeConfig {
+    /// The field holding a domain or an email address (`email.from`).
+    pub field: String,
+    /// The list naming the school's own domains (`school-domains`).
+    pub list: String,
+}

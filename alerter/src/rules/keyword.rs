@@ -347,6 +347,7 @@ mod tests {
             sequence: None,
             list: None,
             new_term: None,
+            lookalike: None,
         }
     }
 

@@ -108,6 +108,11 @@ impl Entries {
         }
     }
 
+    /// The domains listed.
+    pub fn domains(&self) -> impl Iterator<Item = &str> {
+        self.domains.iter().map(|d| &**d)
+    }
+
     /// How many entries were read.
     pub fn len(&self) -> usize {
         self.len

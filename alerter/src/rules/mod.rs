@@ -12,7 +12,7 @@
 //!   [`words`] (the keyword rules), [`matching`] (every event a condition
 //!   holds for), [`threshold`] (also the web filter's blocked verdicts),
 //!   [`distinct`], [`sequence`], [`list`] (with [`lists`], the list files),
-//!   [`new_term`].
+//!   [`new_term`], [`lookalike`].
 //! - [`window`] and [`groups`]: event-time windows and bounded per-group
 //!   state for the windowed types.
 //! - [`evaluation`]: measuring the rules on labelled queries.
@@ -26,6 +26,7 @@ pub mod keyword;
 pub mod library;
 pub mod list;
 pub mod lists;
+pub mod lookalike;
 pub mod matching;
 pub mod new_term;
 pub mod normalise;
@@ -50,8 +51,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use vigil_core::config::{
-    AlerterConfig, BlockedConfig, DistinctConfig, ListConfig, NewTermConfig, Role, RuleConfig, Selections,
-    SequenceConfig, Severity, ThresholdConfig,
+    AlerterConfig, BlockedConfig, DistinctConfig, ListConfig, LookalikeConfig, NewTermConfig, Role, RuleConfig,
+    Selections, SequenceConfig, Severity, ThresholdConfig,
 };
 use vigil_core::Event;
 use words::Keywords;
@@ -96,6 +97,8 @@ pub struct Rule {
     pub list: Option<ListConfig>,
     /// A new-term rule's field, grouping and learning period.
     pub new_term: Option<NewTermConfig>,
+    /// A lookalike rule's field and list of own domains.
+    pub lookalike: Option<LookalikeConfig>,
 }
 
 impl Rule {
@@ -127,6 +130,7 @@ impl Rule {
             sequence: config.sequence.clone(),
             list: config.list.clone(),
             new_term: config.new_term.clone(),
+            lookalike: config.lookalike.clone(),
         }
     }
 
@@ -176,6 +180,7 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         rule.sequence.is_some(),
         rule.list.is_some(),
         rule.new_term.is_some(),
+        rule.lookalike.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(invalid(
@@ -200,6 +205,8 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         Box::new(sequence::Sequence::new(index, id, config, filter()?, setup)?)
     } else if let Some(config) = &rule.list {
         Box::new(list::List::new(index, id, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.lookalike {
+        Box::new(lookalike::Lookalike::new(index, id, config, filter()?, setup)?)
     } else if let Some(config) = &rule.new_term {
         Box::new(new_term::NewTerm::new(index, id, config, filter()?, setup)?)
     } else if rule.when.is_some() {

@@ -68,5 +68,6 @@ pub fn rule(id: &str) -> Rule {
         sequence: None,
         list: None,
         new_term: None,
+        lookalike: None,
     }
 }
