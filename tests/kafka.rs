@@ -269,7 +269,10 @@ fn alerter_killed_mid_window_neither_misses_nor_repeats_the_brute_force() {
     let windows = dir.join("data/alerter/windows.json");
     wait_for(LIMIT, "the window saved with three failures", || {
         let text = std::fs::read_to_string(&windows).unwrap_or_default();
-        (text.matches("\"at\"").count() >= 3).then_some(())
+        let saved: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        // [[group, [[at, event, value], ...]], ...]
+        let counted = saved["state"]["brute-force.ssh"][0][1].as_array().map_or(0, Vec::len);
+        (counted >= 3).then_some(())
     });
     alerter.kill9();
 

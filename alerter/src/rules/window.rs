@@ -21,8 +21,10 @@ pub fn stable_hash(text: &str) -> u64 {
     hasher.finish()
 }
 
-/// One event counted in a window.
+/// One event counted in a window. Saved as `[at, event, value]`, the
+/// smallest JSON for the many kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(i64, u64, u64)", into = "(i64, u64, u64)")]
 pub struct Seen {
     /// Event time, in milliseconds since 1970.
     pub at: i64,
@@ -30,6 +32,18 @@ pub struct Seen {
     pub event: u64,
     /// [`stable_hash`] of the counted value (distinct rules), else 0.
     pub value: u64,
+}
+
+impl From<(i64, u64, u64)> for Seen {
+    fn from((at, event, value): (i64, u64, u64)) -> Seen {
+        Seen { at, event, value }
+    }
+}
+
+impl From<Seen> for (i64, u64, u64) {
+    fn from(seen: Seen) -> (i64, u64, u64) {
+        (seen.at, seen.event, seen.value)
+    }
 }
 
 impl Seen {
