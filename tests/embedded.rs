@@ -57,15 +57,17 @@ fn quickstart_backfill_indexes_alerts_and_dead_letters_once() {
     assert_eq!(dead[0]["raw"], "this line is not a squid log line at all");
     assert!(dead.iter().all(|d| d["log.source"] == "proxy" && !d["reason"].as_str().unwrap().is_empty()));
 
-    // Alerts reach the right people. Both of l.evans's self-harm matches
-    // (a search, a mail subject) fall in one throttle window: one alert.
+    // The shipped rule library alone (the quickstart has no rules of its
+    // own) raises l.evans's self-harm search, the suicide intent in her mail
+    // subject ("nobody would miss me if i was gone", one alert of its
+    // category, not also a milder one) and r.jones's search for a knife; the
+    // homework and help-seeking searches ("childline phone number") none.
     let outbox = dir.join("data/outbox");
     let emls = eml_texts(&outbox);
     let expected = [
         ("dsl@demo-primary.example", "[Vigil] CRITICAL self-harm: l.evans"),
+        ("dsl@demo-primary.example", "[Vigil] CRITICAL suicide: l.evans"),
         ("dsl@demo-primary.example", "[Vigil] HIGH weapons: r.jones"),
-        ("ict@demo-primary.example", "[Vigil] MEDIUM filter-bypass: a.khan"),
-        ("ict@demo-primary.example", "[Vigil] MEDIUM filter-bypass: r.jones"),
     ];
     let expected: Vec<(String, String)> = expected.iter().map(|(t, s)| (t.to_string(), s.to_string())).collect();
     assert_eq!(to_and_subject(&emls), expected);

@@ -93,7 +93,7 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
     }
     let to_dsl = mails.iter().filter(|m| m.envelope.rcpt_to.iter().any(|r| r == "dsl@demo-primary.example")).count();
     let to_ict = mails.iter().filter(|m| m.envelope.rcpt_to.iter().any(|r| r == "ict@demo-primary.example")).count();
-    assert_eq!((to_dsl, to_ict), (EXPECTED_QUICKSTART_ALERTS - 2, 2));
+    assert_eq!((to_dsl, to_ict), (EXPECTED_QUICKSTART_ALERTS, 0));
 
     let dead = read_topic(&cluster, "vigil.deadletter", 2);
     let lines: Vec<u64> = dead
@@ -106,10 +106,9 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
     assert!(alerter.terminate().success(), "alerter exits 0 on SIGTERM\n{}", alerter.stderr());
 }
 
-/// Alerts the quickstart sample raises with its rules (see
-/// `tests/embedded.rs`): self-harm (one per throttle window), weapons,
-/// filter bypass ×2.
-const EXPECTED_QUICKSTART_ALERTS: usize = 4;
+/// Alerts the quickstart sample raises with the shipped rule library (see
+/// `tests/embedded.rs`): self-harm, suicide, weapons, all to the DSL.
+const EXPECTED_QUICKSTART_ALERTS: usize = 3;
 
 fn squid_lines(from: u32, to: u32) -> String {
     (from..to)
@@ -199,7 +198,7 @@ fn restarted_alerter_sends_no_alert_twice() {
         ["l.evans", "r.jones", "a.khan"]
             .iter()
             .map(|user| {
-                format!("1794830000.000 5 10.20.1.1 TCP_MISS/200 10 GET https://www.google.com/search?q=machete {user} HIER_DIRECT/1.2.3.4 text/html\n")
+                format!("1794830000.000 5 10.20.1.1 TCP_MISS/200 10 GET https://www.google.com/search?q=where+can+i+buy+a+zombie+knife {user} HIER_DIRECT/1.2.3.4 text/html\n")
             })
             .collect::<String>(),
     );

@@ -45,10 +45,10 @@ fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
         "vigil_lines_used_total{source=\"mail\",use=\"event\"} 4",
         "vigil_lines_used_total{source=\"ssh\",use=\"event\"} 10",
         "vigil_deadletter_total{source=\"proxy\"} 2",
-        "vigil_alerts_total{category=\"filter-bypass\",severity=\"medium\"} 2",
         "vigil_alerts_total{category=\"self-harm\",severity=\"critical\"} 1",
-        "vigil_emails_sent_total{role=\"dsl\"} 2",
-        "vigil_emails_sent_total{role=\"ict\"} 2",
+        "vigil_alerts_total{category=\"suicide\",severity=\"critical\"} 1",
+        "vigil_alerts_total{category=\"weapons\",severity=\"high\"} 1",
+        "vigil_emails_sent_total{role=\"dsl\"} 3",
         "vigil_consumer_lag{group=\"vigil-indexer\"} 0",
         "vigil_index_commit_seconds_count",
     ];
