@@ -4,6 +4,7 @@
 //!
 //! - [`normalise`]: how text is read before matching (both sides).
 //! - [`template`]: phrase templates (`{a|b}`, trailing `*`).
+//! - [`tokens`]: words as short codes, what the phrase automaton runs over.
 //! - [`keyword`]: every phrase, combination part and exception of every rule
 //!   in one Aho-Corasick automaton; regular expressions only where asked.
 //! - [`blocked`]: rules on the web filter's own verdicts.
@@ -17,6 +18,7 @@ pub mod keyword;
 pub mod library;
 pub mod normalise;
 pub mod template;
+pub mod tokens;
 
 pub use field::Field;
 
