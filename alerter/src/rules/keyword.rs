@@ -8,11 +8,11 @@
 //! its exceptions hits in the same field.
 
 use super::normalise::{plain_into, Normaliser};
+use super::patterns::PatternSet;
 use super::template::{expand, Phrase};
 use super::tokens::{Coded, PhraseWords, Vocabulary};
 use super::{Field, Rule, RuleMatch, RulesError};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::RegexSet;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
@@ -118,7 +118,7 @@ pub struct KeywordMatcher {
     /// Per rule: its patterns as written, to say what matched.
     patterns: Vec<Vec<String>>,
     /// Every pattern, with its (rule, pattern index).
-    regexes: Option<Patterns>,
+    regexes: Option<PatternSet>,
 }
 
 impl KeywordMatcher {
@@ -157,7 +157,7 @@ impl KeywordMatcher {
             }
             let pattern_ids = index.entry((normal, phrase.open_end)).or_insert_with(|| {
                 vocabulary
-                    .phrase_patterns(normal, phrase.open_end)
+                    .phrase_patterns(PhraseWords { words: normal, open_end: phrase.open_end })
                     .into_iter()
                     .map(|bytes| {
                         *ids.entry(bytes.clone()).or_insert_with(|| {
@@ -188,7 +188,7 @@ impl KeywordMatcher {
             combos,
             parts,
             patterns: rules.iter().map(|r| r.patterns.clone()).collect(),
-            regexes: compile_patterns(rules)?,
+            regexes: PatternSet::new(rules)?,
         })
     }
 
@@ -281,16 +281,12 @@ impl KeywordMatcher {
                 }
             }
         }
-        if let Some((set, owners)) = &self.regexes {
+        if let Some(patterns) = &self.regexes {
             plain_into(readable, plain);
-            patterned.extend(set.matches(plain.as_str()).iter().map(|i| owners[i]));
+            patterns.find(plain, patterned);
         }
     }
 }
-
-/// Every rule's regular expressions in one set, with whose each is (rule
-/// index, pattern index).
-type Patterns = (RegexSet, Vec<(usize, usize)>);
 
 /// What the rules' templates stand for: every phrase with what it means,
 /// the combinations, and how many distinct part templates they have.
@@ -355,30 +351,6 @@ fn expand_all(rules: &[Rule]) -> Result<Expanded, RulesError> {
         }
     }
     Ok((out, combos, part_ids.len()))
-}
-
-/// Every rule's patterns in one set, with whose each is.
-fn compile_patterns(rules: &[Rule]) -> Result<Option<Patterns>, RulesError> {
-    let mut sources = Vec::new();
-    let mut uses = Vec::new();
-    for (rule_index, rule) in rules.iter().enumerate() {
-        for (pattern, source) in rule.patterns.iter().enumerate() {
-            regex::Regex::new(source).map_err(|e| RulesError::Invalid {
-                rule: rule.id.clone(),
-                message: format!("has a pattern {source:?} that is not a valid regular expression: {e}"),
-            })?;
-            sources.push(source.as_str());
-            uses.push((rule_index, pattern));
-        }
-    }
-    if sources.is_empty() {
-        return Ok(None);
-    }
-    let set = RegexSet::new(&sources).map_err(|e| RulesError::Invalid {
-        rule: "(patterns)".into(),
-        message: format!("cannot be compiled together: {e}"),
-    })?;
-    Ok(Some((set, uses)))
 }
 
 #[cfg(test)]

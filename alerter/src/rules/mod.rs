@@ -7,6 +7,8 @@
 //! - [`tokens`]: words as short codes, what the phrase automaton runs over.
 //! - [`keyword`]: every phrase, combination part and exception of every rule
 //!   in one Aho-Corasick automaton; regular expressions only where asked.
+//! - [`patterns`]: those regular expressions, in one set behind a literal
+//!   prefilter.
 //! - [`blocked`]: rules on the web filter's own verdicts.
 //! - [`field`]: the event fields rules look in.
 //! - [`evaluation`]: measuring the rules on labelled queries.
@@ -17,6 +19,7 @@ pub mod field;
 pub mod keyword;
 pub mod library;
 pub mod normalise;
+pub mod patterns;
 pub mod template;
 pub mod tokens;
 

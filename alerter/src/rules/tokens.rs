@@ -2,12 +2,13 @@
 //! rather than over letters, so it is small, every hit falls on word
 //! boundaries by construction, and a search reads a few bytes per word.
 //!
-//! Every word of a phrase (normalised) gets a code. A word of the text gets
-//! its code when it is one of them; a word written as a multi-word phrase
-//! joined up (`#selfharm`, `selfharm.example`) reads as that phrase's words;
-//! any other word that begins like an open-ended phrase word (`bomb*` in
-//! `bombers`) reads as that prefix; any other word is "unknown", and a run
-//! of unknown words is one code (no phrase holds one).
+//! Every word of a phrase (normalised) gets a code, and so does every
+//! multi-word phrase written joined up (`selfharm` for `self harm`: a
+//! hashtag, a domain), which is one more way that phrase is matched. A word
+//! of the text reads as its code when it has one; else, when it begins like
+//! an open-ended phrase word (`bomb*` in `bombers`, `suicidebomb*`), as that
+//! prefix's code; else as "unknown", and a run of unknown words is one code
+//! (no phrase holds one).
 //!
 //! A code is [`Vocabulary::width`] bytes: the first has its high bit set,
 //! the others not, so a phrase's bytes can only match from the first byte
@@ -29,20 +30,26 @@ pub struct PhraseWords<'a> {
     pub open_end: bool,
 }
 
+impl PhraseWords<'_> {
+    /// The phrase written as one word, when it has several and is long
+    /// enough to be read so.
+    fn joined(&self) -> Option<String> {
+        let joined = self.words.replace(' ', "");
+        (joined.len() != self.words.len() && joined.chars().count() >= MIN_JOINED_CHARS).then_some(joined)
+    }
+}
+
 /// The codes of the phrases' words, and how text words are read as them.
 #[derive(Debug, Default)]
 pub struct Vocabulary {
-    /// A phrase word → its code.
+    /// A phrase word or joined-up phrase → its code; an open-ended prefix
+    /// `p` is there as `p*`.
     codes: FxHashMap<String, u32>,
-    /// A multi-word phrase written as one word → the codes of its words.
-    joined: FxHashMap<String, Vec<u32>>,
-    /// What a word may begin with: open-ended last words (`bomb`) and
-    /// open-ended multi-word phrases joined up (`suicidebomb`), the longest
-    /// found first (anchored at the word's start).
+    /// The open-ended prefixes, for the longest a word begins with
+    /// (anchored at the word's start).
     beginnings: Option<AhoCorasick>,
-    /// Per pattern of `beginnings`: the codes a word beginning so reads as
-    /// (the prefix's; a joined phrase's words, the last the prefix's).
-    beginning_codes: Vec<Vec<u32>>,
+    /// Per pattern of `beginnings`: its prefix code.
+    beginning_codes: Vec<u32>,
     /// The code of any other word, as bytes.
     unknown: Vec<u8>,
     /// Bytes per code.
@@ -69,59 +76,41 @@ impl Coded {
 
 impl Vocabulary {
     /// The vocabulary of `phrases`.
-    pub fn new<'a>(phrases: impl IntoIterator<Item = PhraseWords<'a>> + Clone) -> Vocabulary {
+    pub fn new<'a>(phrases: impl IntoIterator<Item = PhraseWords<'a>>) -> Vocabulary {
         let mut vocabulary = Vocabulary::default();
-        let mut next = 0u32;
-        let mut code = |word: &str, codes: &mut FxHashMap<String, u32>| -> u32 {
-            *codes.entry(word.to_string()).or_insert_with(|| {
-                next += 1;
-                next - 1
-            })
-        };
-        let mut prefix_words: Vec<&str> = Vec::new();
-        for phrase in phrases.clone() {
-            let mut words: Vec<&str> = phrase.words.split(' ').collect();
-            if phrase.open_end {
-                prefix_words.push(words.pop().unwrap_or_default());
-            }
-            for word in words {
-                code(word, &mut vocabulary.codes);
-            }
-        }
-        prefix_words.sort_unstable();
-        prefix_words.dedup();
-        let mut beginnings: Vec<String> = Vec::new();
-        for prefix in prefix_words {
-            let prefix_code = code(&format!("{prefix}*"), &mut vocabulary.codes);
-            beginnings.push(prefix.to_string());
-            vocabulary.beginning_codes.push(vec![prefix_code]);
-        }
-        vocabulary.width = width_for(next as usize + 1);
-        encode_into(next, vocabulary.width, &mut vocabulary.unknown);
+        let mut words: Vec<String> = Vec::new();
+        let mut prefixes: Vec<String> = Vec::new();
         for phrase in phrases {
-            if !phrase.words.contains(' ') {
-                continue;
+            let mut phrase_words: Vec<&str> = phrase.words.split(' ').collect();
+            if phrase.open_end {
+                prefixes.push(phrase_words.pop().unwrap_or_default().to_string());
             }
-            let joined = phrase.words.replace(' ', "");
-            if joined.chars().count() < MIN_JOINED_CHARS {
-                continue;
-            }
-            let codes = vocabulary.phrase_codes(phrase.words, phrase.open_end);
-            if !phrase.open_end {
-                vocabulary.joined.entry(joined).or_insert(codes);
-            } else if !beginnings.contains(&joined) {
-                beginnings.push(joined);
-                vocabulary.beginning_codes.push(codes);
+            words.extend(phrase_words.into_iter().map(str::to_string));
+            match (phrase.joined(), phrase.open_end) {
+                (Some(joined), false) => words.push(joined),
+                (Some(joined), true) => prefixes.push(joined),
+                (None, _) => {}
             }
         }
-        if !beginnings.is_empty() {
+        prefixes.sort_unstable();
+        prefixes.dedup();
+        let prefix_keys = prefixes.iter().map(|prefix| format!("{prefix}*"));
+        for word in words.into_iter().chain(prefix_keys) {
+            let next = vocabulary.codes.len() as u32;
+            vocabulary.codes.entry(word).or_insert(next);
+        }
+        vocabulary.beginning_codes = prefixes.iter().map(|prefix| vocabulary.codes[&format!("{prefix}*")]).collect();
+        if !prefixes.is_empty() {
             let automaton = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .start_kind(StartKind::Anchored)
-                .build(&beginnings)
-                .expect("a few hundred short prefixes always build");
+                .build(&prefixes)
+                .expect("short prefixes always build");
             vocabulary.beginnings = Some(automaton);
         }
+        let unknown = vocabulary.codes.len() as u32;
+        vocabulary.width = width_for(unknown as usize + 1);
+        encode_into(unknown, vocabulary.width, &mut vocabulary.unknown);
         vocabulary
     }
 
@@ -130,46 +119,41 @@ impl Vocabulary {
         self.width
     }
 
-    /// The codes of a normalised phrase's words; an open-ended last word as
-    /// its prefix.
-    fn phrase_codes(&self, words: &str, open_end: bool) -> Vec<u32> {
-        let mut words: Vec<&str> = words.split(' ').collect();
-        let last = if open_end { words.pop() } else { None };
-        let mut codes: Vec<u32> = words.iter().map(|w| self.codes[*w]).collect();
-        if let Some(prefix) = last {
-            codes.push(self.codes[&format!("{prefix}*")]);
+    /// Every byte string a normalised phrase is matched as: its words, and
+    /// when long enough its words joined up as one; an open-ended phrase
+    /// once per way its last word (or joined form) may be read: the prefix,
+    /// each longer prefix, each word with a code that begins with it.
+    pub fn phrase_patterns(&self, phrase: PhraseWords<'_>) -> Vec<Vec<u8>> {
+        let mut coded = Coded::default();
+        let mut patterns = Vec::new();
+        if phrase.open_end {
+            let (head, prefix) = phrase.words.rsplit_once(' ').unwrap_or(("", phrase.words));
+            self.read(head, &mut coded);
+            patterns.extend(self.endings(prefix).map(|ending| [&coded.bytes[..], &ending[..]].concat()));
+            if let Some(joined) = phrase.joined() {
+                patterns.extend(self.endings(&joined));
+            }
+        } else {
+            self.read(phrase.words, &mut coded);
+            patterns.push(std::mem::take(&mut coded.bytes));
+            if let Some(joined) = phrase.joined() {
+                self.read(&joined, &mut coded);
+                patterns.push(coded.bytes);
+            }
         }
-        codes
+        patterns
     }
 
-    /// Every byte string a normalised phrase is matched as: one, or for an
-    /// open-ended phrase one per way its last word may be read (the prefix
-    /// itself, each phrase word that begins with it, each longer prefix).
-    /// Its words are read as [`Vocabulary::read`] reads text, so the two
-    /// sides agree (`myself` and `my self` alike).
-    pub fn phrase_patterns(&self, words: &str, open_end: bool) -> Vec<Vec<u8>> {
-        let mut coded = Coded::default();
-        if !open_end {
-            self.read(words, &mut coded);
-            return vec![coded.bytes];
-        }
-        let (head, prefix) = words.rsplit_once(' ').unwrap_or(("", words));
-        self.read(head, &mut coded);
-        let mut endings: Vec<u32> = self
-            .codes
-            .iter()
-            .filter(|(word, _)| word.starts_with(prefix) && !self.joined.contains_key(word.as_str()))
-            .map(|(_, &code)| code)
-            .collect();
-        endings.sort_unstable();
-        endings
-            .into_iter()
-            .map(|ending| {
-                let mut bytes = coded.bytes.clone();
-                encode_into(ending, self.width, &mut bytes);
-                bytes
-            })
-            .collect()
+    /// The codes (as bytes) a word beginning with `prefix` may read as.
+    fn endings<'s>(&'s self, prefix: &'s str) -> impl Iterator<Item = Vec<u8>> + 's {
+        let mut codes: Vec<u32> =
+            self.codes.iter().filter(|(word, _)| word.starts_with(prefix)).map(|(_, &code)| code).collect();
+        codes.sort_unstable();
+        codes.into_iter().map(|code| {
+            let mut bytes = Vec::with_capacity(self.width);
+            encode_into(code, self.width, &mut bytes);
+            bytes
+        })
     }
 
     /// `text` (normalised words separated by single spaces) read as codes
@@ -184,12 +168,9 @@ impl Vocabulary {
             if word.is_empty() {
                 continue;
             }
-            if let Some(codes) = self.joined_words(word) {
-                codes.iter().for_each(|&code| self.push(code, span, out));
-            } else if let Some(&code) = self.codes.get(word) {
-                self.push(code, span, out);
-            } else if let Some(codes) = self.beginning(word) {
-                codes.iter().for_each(|&code| self.push(code, span, out));
+            if let Some(code) = self.codes.get(word).copied().or_else(|| self.beginning(word)) {
+                encode_into(code, self.width, &mut out.bytes);
+                out.spans.push(span);
             } else if !out.bytes.ends_with(&self.unknown) {
                 out.bytes.extend_from_slice(&self.unknown);
                 out.spans.push(span);
@@ -197,24 +178,10 @@ impl Vocabulary {
         }
     }
 
-    /// The codes of the phrase `word` is written joined up as.
-    fn joined_words(&self, word: &str) -> Option<&Vec<u32>> {
-        // Most words are shorter than any joined phrase: no lookup.
-        if word.len() < MIN_JOINED_CHARS {
-            return None;
-        }
-        self.joined.get(word)
-    }
-
-    /// The codes of the longest open-ended beginning of `word`.
-    fn beginning(&self, word: &str) -> Option<&Vec<u32>> {
+    /// The code of the longest open-ended prefix `word` begins with.
+    fn beginning(&self, word: &str) -> Option<u32> {
         let found = self.beginnings.as_ref()?.find(Input::new(word).anchored(Anchored::Yes))?;
-        Some(&self.beginning_codes[found.pattern().as_usize()])
-    }
-
-    fn push(&self, code: u32, span: (usize, usize), out: &mut Coded) {
-        encode_into(code, self.width, &mut out.bytes);
-        out.spans.push(span);
+        Some(self.beginning_codes[found.pattern().as_usize()])
     }
 }
 
@@ -239,14 +206,18 @@ fn encode_into(code: u32, width: usize, out: &mut Vec<u8>) {
 mod tests {
     use super::*;
 
-    fn vocabulary(phrases: &[(&str, bool)]) -> Vocabulary {
-        Vocabulary::new(phrases.iter().map(|&(words, open_end)| PhraseWords { words, open_end }))
+    fn phrase(words: &str, open_end: bool) -> PhraseWords<'_> {
+        PhraseWords { words, open_end }
     }
 
-    fn codes(v: &Vocabulary, text: &str) -> (Vec<u8>, Vec<(usize, usize)>) {
+    fn vocabulary(phrases: &[(&str, bool)]) -> Vocabulary {
+        Vocabulary::new(phrases.iter().map(|&(words, open_end)| phrase(words, open_end)))
+    }
+
+    fn codes(v: &Vocabulary, text: &str) -> Vec<u8> {
         let mut coded = Coded::default();
         v.read(text, &mut coded);
-        (coded.bytes, coded.spans)
+        coded.bytes
     }
 
     #[test]
@@ -261,25 +232,33 @@ mod tests {
     }
 
     #[test]
-    fn known_words_joined_phrases_prefixes_and_unknown_runs() {
-        let v = vocabulary(&[("self harm", false), ("suicide bomb", true)]);
-        let phrase = &v.phrase_patterns("self harm", false)[0];
-        let (bytes, spans) = codes(&v, "i selfharm");
-        assert_eq!(&bytes[v.width()..], &phrase[..], "#selfharm reads as the two words");
-        assert_eq!(spans, [(0, 1), (2, 10), (2, 10)]);
-        assert_eq!(codes(&v, "self harm").0, *phrase);
-        let bombers = codes(&v, "suicide bombers").0;
-        assert!(v.phrase_patterns("suicide bomb", true).contains(&bombers));
-        assert!(v.phrase_patterns("suicide bomb", true).contains(&codes(&v, "suicidebombing").0));
-        assert_eq!(codes(&v, "a b c").0.len(), v.width(), "a run of unknown words is one code");
+    fn a_phrase_matches_as_its_words_and_joined_up() {
+        let v = vocabulary(&[("self harm", false), ("school", false)]);
+        let patterns = v.phrase_patterns(phrase("self harm", false));
+        assert!(patterns.contains(&codes(&v, "self harm")));
+        assert!(patterns.contains(&codes(&v, "selfharm")), "#selfharm");
+        let school = v.phrase_patterns(phrase("school", false));
+        assert_eq!(school, [codes(&v, "school")]);
+        assert!(!codes(&v, "schoolgirls").starts_with(&school[0]), "a joined word is not its first part");
     }
 
     #[test]
-    fn an_open_ending_may_be_a_phrase_word() {
-        let v = vocabulary(&[("bomb", true), ("bomber jacket", false)]);
-        let patterns = v.phrase_patterns("bomb", true);
-        assert!(patterns.contains(&codes(&v, "bomber").0), "bomber has its own code, still a bomb*");
-        assert!(patterns.contains(&codes(&v, "bombs").0));
-        assert!(!patterns.contains(&codes(&v, "jacket").0));
+    fn open_ended_words_read_as_their_prefix() {
+        let v = vocabulary(&[("suicide bomb", true), ("bomber jacket", false)]);
+        let patterns = v.phrase_patterns(phrase("suicide bomb", true));
+        for text in ["suicide bombers", "suicide bomber", "suicide bomb", "suicidebombing"] {
+            assert!(patterns.contains(&codes(&v, text)), "{text}");
+        }
+        assert!(!patterns.contains(&codes(&v, "suicide jacket")));
+    }
+
+    #[test]
+    fn runs_of_unknown_words_are_one_code_and_spans_name_words() {
+        let v = vocabulary(&[("kill", false)]);
+        let mut coded = Coded::default();
+        v.read("a b kill c", &mut coded);
+        assert_eq!(coded.bytes.len(), 3 * v.width());
+        assert_eq!(coded.spans, [(0, 1), (4, 8), (9, 10)]);
+        assert_eq!(coded.text_span(v.width(), 2 * v.width(), v.width()), (4, 8));
     }
 }
