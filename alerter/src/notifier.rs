@@ -9,8 +9,8 @@ use lettre::message::Mailbox;
 use lettre::Message;
 use std::time::Duration;
 use thiserror::Error;
-use vigil_core::metrics::{EMAILS_FAILED, EMAILS_SENT};
 use vigil_core::config::Role;
+use vigil_core::metrics::{EMAILS_FAILED, EMAILS_SENT};
 use vigil_core::Config;
 
 /// The `role` label of digest emails (alert emails carry their rule's role).
