@@ -108,7 +108,10 @@ impl Normaliser {
             Reader { normaliser: self, out: unfolded, word: Word::default(), spaced: String::new(), fold: false };
         reader.read(text);
         folded.clear();
-        folded.extend(unfolded.chars().map(|c| if c == 'l' { 'i' } else { c }));
+        // `l` and `i` are one byte each: fold the bytes, UTF-8 stays whole.
+        let mut bytes = std::mem::take(folded).into_bytes();
+        bytes.extend(unfolded.bytes().map(|b| if b == b'l' { b'i' } else { b }));
+        *folded = String::from_utf8(bytes).expect("replacing one ASCII byte by another keeps UTF-8 valid");
     }
 
     /// [`Normaliser::normalise_into`] into a new string.

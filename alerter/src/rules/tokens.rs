@@ -14,7 +14,7 @@
 //! the others not, so a phrase's bytes can only match from the first byte
 //! of a word's code and always end at the end of one.
 
-use aho_corasick::{AhoCorasick, Anchored, Input, MatchKind, StartKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Anchored, Input, MatchKind, StartKind};
 use rustc_hash::FxHashMap;
 
 /// A phrase of several words also matches written as one word when that
@@ -104,6 +104,7 @@ impl Vocabulary {
             let automaton = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostLongest)
                 .start_kind(StartKind::Anchored)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&prefixes)
                 .expect("short prefixes always build");
             vocabulary.beginnings = Some(automaton);
