@@ -57,11 +57,14 @@ fn quickstart_backfill_indexes_alerts_and_dead_letters_once() {
     assert_eq!(dead[0]["raw"], "this line is not a squid log line at all");
     assert!(dead.iter().all(|d| d["log.source"] == "proxy" && !d["reason"].as_str().unwrap().is_empty()));
 
-    // Alerts reach the right people. Both of l.evans's self-harm matches
-    // (a search, a mail subject) fall in one throttle window: one alert.
-    // The shipped cyber rules tell the ICT manager of the SSH brute force
-    // from 203.0.113.77 (five failures in auth.log, about the address, not
-    // the users it tried) and of r.jones's try at nordvpn.com (on the
+    // The shipped rule library alone (the quickstart has no rules of its
+    // own) raises l.evans's self-harm search, the suicide intent in her mail
+    // subject ("nobody would miss me if i was gone", one alert of its
+    // category, not also a milder one) and r.jones's search for a knife; the
+    // homework and help-seeking searches ("childline phone number") none.
+    // Its cyber rules tell the ICT manager of the SSH brute force from
+    // 203.0.113.77 (five failures in auth.log, about the address, not the
+    // users it tried) and of r.jones's try at nordvpn.com (on the
     // filter-bypass list).
     let outbox = dir.join("data/outbox");
     let emls = eml_texts(&outbox);

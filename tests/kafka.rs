@@ -106,9 +106,9 @@ fn pipeline_over_kafka_indexes_everything_and_emails_over_starttls_with_auth() {
     assert!(alerter.terminate().success(), "alerter exits 0 on SIGTERM\n{}", alerter.stderr());
 }
 
-/// Alerts the quickstart sample raises with its rules (see
-/// `tests/embedded.rs`): self-harm (one per throttle window), suicide,
-/// weapons for the DSL; the SSH brute force and a filter bypass for ICT.
+/// Alerts the quickstart sample raises with the shipped rule library (see
+/// `tests/embedded.rs`): self-harm, suicide, weapons to the DSL; the SSH
+/// brute force and a filter bypass to ICT.
 const EXPECTED_QUICKSTART_ALERTS: usize = 5;
 
 fn squid_lines(from: u32, to: u32) -> String {

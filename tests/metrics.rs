@@ -1,22 +1,7 @@
 //! `/metrics` on a running `vigil run`: the counters an operator watches.
 
 use crate::util::*;
-use std::io::{Read, Write};
 use std::time::Duration;
-
-/// A free local port (bound and released; another process could take it in
-/// between, which would fail the test loudly rather than pass it wrongly).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn get_metrics(port: u16) -> Option<String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.starts_with("HTTP/1.1 200").then_some(response)
-}
 
 /// The sum of every sample of `metric` labelled with `source`.
 fn sum_of(text: &str, metric: &str, source: &str) -> u64 {
@@ -48,6 +33,8 @@ fn metrics_count_lines_events_dead_letters_documents_alerts_and_emails() {
         "vigil_alerts_total{category=\"brute-force\",severity=\"high\"} 1",
         "vigil_alerts_total{category=\"filter-bypass\",severity=\"medium\"} 1",
         "vigil_alerts_total{category=\"self-harm\",severity=\"critical\"} 1",
+        "vigil_alerts_total{category=\"suicide\",severity=\"critical\"} 1",
+        "vigil_alerts_total{category=\"weapons\",severity=\"high\"} 1",
         "vigil_emails_sent_total{role=\"dsl\"} 3",
         "vigil_emails_sent_total{role=\"ict\"} 2",
         "vigil_list_entries{list=\"filter-bypass\"}",

@@ -4,6 +4,7 @@ mod util;
 
 mod cli;
 mod context;
+mod dashboards;
 mod embedded;
 mod kafka;
 mod metrics;

@@ -9,8 +9,12 @@ use lettre::message::Mailbox;
 use lettre::Message;
 use std::time::Duration;
 use thiserror::Error;
+use vigil_core::config::Role;
 use vigil_core::metrics::{EMAILS_FAILED, EMAILS_SENT};
 use vigil_core::Config;
+
+/// The `role` label of digest emails (alert emails carry their rule's role).
+const DIGEST_ROLE: &str = "digest";
 
 /// How often and how patiently a failing email is retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +73,7 @@ impl Notifier {
             address: config.email.from.clone(),
             reason: e.to_string(),
         })?;
+        count_emails_from_zero();
         Ok(Notifier { mailer: Mailer::from_config(config)?, from, retry: RetryPolicy::default() })
     }
 
@@ -93,7 +98,7 @@ impl Notifier {
         let name = format!("digest {}", digest.id);
         let message = digest_email::compose(digest, &self.from, to)
             .map_err(|source| NotifyError::Compose { email: name.clone(), source })?;
-        self.deliver(&digest.id, name, &digest.list, "digest", &message).await
+        self.deliver(&digest.id, name, &digest.list, DIGEST_ROLE, &message).await
     }
 
     /// Sends `message` (its outbox file named `file`), retrying transient
@@ -126,5 +131,16 @@ impl Notifier {
                 }
             }
         }
+    }
+}
+
+/// Creates the sent and failed email series of every role at zero, so that
+/// `/metrics` shows them before the first email and an alert on
+/// `increase(vigil_emails_failed_total[…])` fires on the very first failure
+/// (a series that appears at 1 has no increase).
+fn count_emails_from_zero() {
+    for role in [Role::Dsl.as_str(), Role::Ict.as_str(), DIGEST_ROLE] {
+        EMAILS_SENT.with_label_values(&[role]);
+        EMAILS_FAILED.with_label_values(&[role]);
     }
 }

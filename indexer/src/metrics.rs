@@ -13,6 +13,9 @@ pub(crate) enum Skip {
 }
 
 impl Skip {
+    /// Every reason.
+    pub(crate) const ALL: [Skip; 3] = [Skip::Invalid, Skip::Expired, Skip::Replayed];
+
     /// The metric label.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -20,5 +23,13 @@ impl Skip {
             Skip::Expired => "expired",
             Skip::Replayed => "replayed",
         }
+    }
+}
+
+/// Creates the skip counter of every reason at zero, so that `/metrics`
+/// shows it before the first skipped record.
+pub(crate) fn count_skips_from_zero() {
+    for skip in Skip::ALL {
+        vigil_core::metrics::INDEX_SKIPPED.with_label_values(&[skip.as_str()]);
     }
 }

@@ -35,6 +35,7 @@ type Shared = Arc<Mutex<DailyIndexes>>;
 /// [`Phase::Drain`] returns once the group has caught up with the topic;
 /// [`Phase::Stop`] returns after committing what was already read.
 pub async fn run(config: &Config, transport: &dyn Transport, shutdown: Shutdown) -> Result<(), IndexerError> {
+    crate::metrics::count_skips_from_zero();
     let settings = &config.indexer;
     let data_dir = config.data_dir.clone();
     let mut today = Utc::now().date_naive();

@@ -1,51 +1,71 @@
 //! Word rules: every phrase, combination part and exception of every rule in
-//! one Aho-Corasick automaton over the normalised text; the few regular
+//! one Aho-Corasick automaton over the normalised text read as word codes
+//! ([`super::tokens`], so hits fall on whole words); the few regular
 //! expressions in one `RegexSet` over the plain text.
 //!
-//! A hit counts only on word boundaries of the normalised text (a space or
-//! its start/end on both sides; a template ending in `*` needs only the
-//! start). A rule matches a field when one of its phrases hits, or every
+//! A rule matches a field when one of its phrases hits, or every
 //! part of one of its combinations, or one of its patterns — unless one of
 //! its exceptions hits in the same field.
 
-use super::normalise::{plain, Normaliser};
+use super::normalise::{plain_into, Normaliser};
+use super::patterns::PatternSet;
 use super::template::{expand, Phrase};
+use super::tokens::{Coded, PhraseWords, Vocabulary};
 use super::{Field, Rule, RuleMatch, RulesError};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::RegexSet;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 
 /// Parts one combination may have at most.
 const MAX_PARTS: usize = 32;
-/// A phrase of several words also matches written as one word when that
-/// word has at least this many characters (`#selfharm`).
-const MIN_JOINED_CHARS: usize = 6;
 
-/// What an automaton pattern means to one rule. Combinations and their
-/// parts are numbered across all rules.
+/// What an automaton pattern means to one rule. Combinations are numbered
+/// across all rules, and so are their parts, one number per distinct part
+/// template (`{myself|my self}` is one part of many combinations).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Use {
     /// A phrase of `rule`.
-    Phrase { rule: usize },
-    /// Part `part` (numbered across all combinations) of combination `combo`.
-    Part { combo: usize, part: usize },
+    Phrase { rule: u32 },
+    /// Part template `part`.
+    Part { part: u32 },
+    /// The anchor part of combination `combo`: when it hits, the combination
+    /// is checked (its other parts are only marked, so a common word that is
+    /// a part of hundreds of combinations costs one mark).
+    Anchor { combo: u32 },
     /// An exception of `rule`.
-    Exception { rule: usize },
+    Exception { rule: u32 },
 }
 
-/// One automaton pattern: whether its last word may go on, and its uses.
+/// What every automaton pattern means, in one array (read once per hit, so
+/// kept together): pattern `i`'s uses are `all[starts[i]..starts[i + 1]]`.
 #[derive(Debug, Default)]
-struct Entry {
-    open_end: bool,
-    uses: Vec<Use>,
+struct Uses {
+    starts: Vec<u32>,
+    all: Vec<Use>,
+}
+
+impl Uses {
+    /// One list per pattern, in pattern order.
+    fn new(per_pattern: Vec<Vec<Use>>) -> Uses {
+        let mut uses = Uses { starts: vec![0], all: Vec::new() };
+        for list in per_pattern {
+            uses.all.extend(list);
+            uses.starts.push(uses.all.len() as u32);
+        }
+        uses
+    }
+
+    /// Pattern `pattern`'s uses.
+    fn of(&self, pattern: usize) -> &[Use] {
+        &self.all[self.starts[pattern] as usize..self.starts[pattern + 1] as usize]
+    }
 }
 
 /// One combination: its rule and the numbers of its parts.
 #[derive(Debug)]
 struct Combo {
     rule: usize,
-    parts: std::ops::Range<usize>,
+    parts: Vec<usize>,
 }
 
 /// Marks set during one [`KeywordMatcher::find`]: an array slot holds the
@@ -61,7 +81,7 @@ struct Marks {
     /// Per part: hit (where first in `part_span`).
     part_hit: Vec<u32>,
     part_span: Vec<(usize, usize)>,
-    /// Per combination: one of its parts hit (it is in `candidates`).
+    /// Per combination: its anchor hit (it is in `Scratch::combos`).
     touched: Vec<u32>,
 }
 
@@ -71,12 +91,16 @@ struct Marks {
 pub struct Scratch {
     /// The normalised text, as matched (`l` read as `i`).
     text: String,
+    /// The same read as word codes.
+    coded: Coded,
+    /// The plain form, for the patterns.
+    plain: String,
     /// The same without that fold, to show what matched.
     readable: String,
     marks: Marks,
     /// Rules with a phrase hit, in the order of their first hit.
     rules: Vec<usize>,
-    /// Combinations with a part hit.
+    /// Combinations whose anchor hit.
     combos: Vec<usize>,
     /// Rules with a pattern hit.
     patterned: Vec<(usize, usize)>,
@@ -86,14 +110,15 @@ pub struct Scratch {
 #[derive(Debug)]
 pub struct KeywordMatcher {
     normaliser: Normaliser,
+    vocabulary: Vocabulary,
     automaton: Option<AhoCorasick>,
-    entries: Vec<Entry>,
+    uses: Uses,
     combos: Vec<Combo>,
     parts: usize,
     /// Per rule: its patterns as written, to say what matched.
     patterns: Vec<Vec<String>>,
     /// Every pattern, with its (rule, pattern index).
-    regexes: Option<(RegexSet, Vec<(usize, usize)>)>,
+    regexes: Option<PatternSet>,
 }
 
 impl KeywordMatcher {
@@ -109,28 +134,43 @@ impl KeywordMatcher {
         normaliser.learn_words(unfolded.values().flat_map(|p| p.split(' ')));
 
         let mut normal_forms: FxHashMap<&str, String> = FxHashMap::default();
-        let mut index: FxHashMap<(String, bool), usize> = FxHashMap::default();
-        let mut patterns: Vec<String> = Vec::new();
-        let mut entries: Vec<Entry> = Vec::new();
+        for (phrase, _) in &expanded {
+            normal_forms.entry(phrase.text.as_str()).or_insert_with(|| normaliser.normalise(&phrase.text));
+        }
+        let vocabulary = Vocabulary::new(
+            expanded
+                .iter()
+                .map(|(phrase, _)| PhraseWords {
+                    words: &normal_forms[phrase.text.as_str()],
+                    open_end: phrase.open_end,
+                })
+                .filter(|phrase| !phrase.words.is_empty()),
+        );
+        let mut index: FxHashMap<(&str, bool), Vec<usize>> = FxHashMap::default();
+        let mut ids: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut entries: Vec<Vec<Use>> = Vec::new();
         for (phrase, used) in &expanded {
-            let normal =
-                normal_forms.entry(phrase.text.as_str()).or_insert_with(|| normaliser.normalise(&phrase.text)).clone();
+            let normal = normal_forms[phrase.text.as_str()].as_str();
             if normal.is_empty() {
                 continue;
             }
-            let joined = normal.replace(' ', "");
-            let mut forms = vec![normal.clone()];
-            if joined.len() != normal.len() && joined.chars().count() >= MIN_JOINED_CHARS {
-                forms.push(joined);
-            }
-            for form in forms {
-                let id = *index.entry((form.clone(), phrase.open_end)).or_insert_with(|| {
-                    patterns.push(form);
-                    entries.push(Entry { open_end: phrase.open_end, uses: Vec::new() });
-                    entries.len() - 1
-                });
-                if !entries[id].uses.contains(used) {
-                    entries[id].uses.push(*used);
+            let pattern_ids = index.entry((normal, phrase.open_end)).or_insert_with(|| {
+                vocabulary
+                    .phrase_patterns(PhraseWords { words: normal, open_end: phrase.open_end })
+                    .into_iter()
+                    .map(|bytes| {
+                        *ids.entry(bytes.clone()).or_insert_with(|| {
+                            patterns.push(bytes);
+                            entries.push(Vec::new());
+                            entries.len() - 1
+                        })
+                    })
+                    .collect()
+            });
+            for &id in pattern_ids.iter() {
+                if !entries[id].contains(used) {
+                    entries[id].push(*used);
                 }
             }
         }
@@ -142,12 +182,13 @@ impl KeywordMatcher {
         tracing::debug!(patterns = patterns.len(), combinations = combos.len(), "rule automaton built");
         Ok(KeywordMatcher {
             normaliser,
+            vocabulary,
             automaton,
-            entries,
+            uses: Uses::new(entries),
             combos,
             parts,
             patterns: rules.iter().map(|r| r.patterns.clone()).collect(),
-            regexes: compile_patterns(rules)?,
+            regexes: PatternSet::new(rules)?,
         })
     }
 
@@ -174,9 +215,9 @@ impl KeywordMatcher {
             push(rule, words(marks.phrase_span[rule]), found);
         }
         for &combo in combos.iter() {
-            let Combo { rule, parts, .. } = &self.combos[combo];
-            if parts.clone().all(|p| marks.part_hit[p] == call) {
-                let mut spans: Vec<(usize, usize)> = parts.clone().map(|p| marks.part_span[p]).collect();
+            let Combo { rule, parts } = &self.combos[combo];
+            if parts.iter().all(|&p| marks.part_hit[p] == call) {
+                let mut spans: Vec<(usize, usize)> = parts.iter().map(|&p| marks.part_span[p]).collect();
                 spans.sort_unstable();
                 push(*rule, spans.into_iter().map(words).collect::<Vec<_>>().join(" … "), found);
             }
@@ -189,7 +230,7 @@ impl KeywordMatcher {
     /// Runs the automaton (and the patterns) over `readable`, leaving in
     /// `scratch` which rules, combinations and exceptions were hit.
     fn mark_hits(&self, readable: &str, scratch: &mut Scratch) {
-        let Scratch { text, readable: unfolded, marks, rules, combos, patterned } = scratch;
+        let Scratch { text, coded, plain, readable: unfolded, marks, rules, combos, patterned } = scratch;
         rules.clear();
         combos.clear();
         patterned.clear();
@@ -208,74 +249,71 @@ impl KeywordMatcher {
         let call = marks.call;
         if let Some(automaton) = &self.automaton {
             self.normaliser.normalise_both(readable, unfolded, text);
-            let bytes = text.as_bytes();
-            for m in automaton.find_overlapping_iter(text.as_str()) {
-                let entry = &self.entries[m.pattern().as_usize()];
-                let starts = m.start() == 0 || bytes[m.start() - 1] == b' ';
-                let ends = entry.open_end || m.end() == bytes.len() || bytes[m.end()] == b' ';
-                if !(starts && ends) {
-                    continue;
-                }
-                let end = if entry.open_end {
-                    text[m.end()..].find(' ').map_or(text.len(), |i| m.end() + i)
-                } else {
-                    m.end()
-                };
-                let span = (m.start(), end);
-                for used in &entry.uses {
+            self.vocabulary.read(text, coded);
+            for m in automaton.find_overlapping_iter(&coded.bytes) {
+                let span = coded.text_span(m.start(), m.end(), self.vocabulary.width());
+                for used in self.uses.of(m.pattern().as_usize()) {
                     match *used {
                         Use::Phrase { rule } => {
+                            let rule = rule as usize;
                             if marks.phrase_hit[rule] != call {
                                 marks.phrase_hit[rule] = call;
                                 marks.phrase_span[rule] = span;
                                 rules.push(rule);
                             }
                         }
-                        Use::Part { combo, part } => {
+                        Use::Part { part } => {
+                            let part = part as usize;
                             if marks.part_hit[part] != call {
                                 marks.part_hit[part] = call;
                                 marks.part_span[part] = span;
                             }
+                        }
+                        Use::Anchor { combo } => {
+                            let combo = combo as usize;
                             if marks.touched[combo] != call {
                                 marks.touched[combo] = call;
                                 combos.push(combo);
                             }
                         }
-                        Use::Exception { rule } => marks.excepted[rule] = call,
+                        Use::Exception { rule } => marks.excepted[rule as usize] = call,
                     }
                 }
             }
         }
-        if let Some((set, owners)) = &self.regexes {
-            patterned.extend(set.matches(&plain(readable)).iter().map(|i| owners[i]));
+        if let Some(patterns) = &self.regexes {
+            plain_into(readable, plain);
+            patterns.find(plain, patterned);
         }
     }
 }
 
+/// What the rules' templates stand for: every phrase with what it means,
+/// the combinations, and how many distinct part templates they have.
+type Expanded = (Vec<(Phrase, Use)>, Vec<Combo>, usize);
+
 /// Every phrase each rule's templates stand for, with what it means; the
-/// combinations; and how many parts they have in all.
-fn expand_all(rules: &[Rule]) -> Result<(Vec<(Phrase, Use)>, Vec<Combo>, usize), RulesError> {
+/// combinations; and how many distinct part templates they have in all.
+fn expand_all(rules: &[Rule]) -> Result<Expanded, RulesError> {
     let mut out = Vec::new();
     let mut combos = Vec::new();
-    let mut parts = 0;
+    let mut part_ids: FxHashMap<&str, usize> = FxHashMap::default();
     let mut cache: FxHashMap<String, Vec<Phrase>> = FxHashMap::default();
     for (rule_index, rule) in rules.iter().enumerate() {
-        let mut add = |template: &str, used: Use, out: &mut Vec<(Phrase, Use)>| -> Result<(), RulesError> {
-            let phrases = match cache.get(template) {
-                Some(phrases) => phrases,
-                None => {
-                    let phrases = expand(template).map_err(|e| RulesError::Invalid {
-                        rule: rule.id.clone(),
-                        message: format!("has a phrase template {template:?} that cannot be read: {e}"),
-                    })?;
-                    cache.entry(template.to_string()).or_insert(phrases)
-                }
-            };
-            out.extend(phrases.iter().map(|p| (p.clone(), used)));
-            Ok(())
+        let mut phrases_of = |template: &str| -> Result<Vec<Phrase>, RulesError> {
+            if let Some(phrases) = cache.get(template) {
+                return Ok(phrases.clone());
+            }
+            let phrases = expand(template).map_err(|e| RulesError::Invalid {
+                rule: rule.id.clone(),
+                message: format!("has a phrase template {template:?} that cannot be read: {e}"),
+            })?;
+            cache.insert(template.to_string(), phrases.clone());
+            Ok(phrases)
         };
+        let with = |phrases: Vec<Phrase>, used: Use| phrases.into_iter().map(move |p| (p, used));
         for text in &rule.phrases {
-            add(text, Use::Phrase { rule: rule_index }, &mut out)?;
+            out.extend(with(phrases_of(text)?, Use::Phrase { rule: rule_index as u32 }));
         }
         for combo_parts in &rule.all {
             if combo_parts.is_empty() || combo_parts.len() > MAX_PARTS {
@@ -285,41 +323,34 @@ fn expand_all(rules: &[Rule]) -> Result<(Vec<(Phrase, Use)>, Vec<Combo>, usize),
                 });
             }
             let combo = combos.len();
-            combos.push(Combo { rule: rule_index, parts: parts..parts + combo_parts.len() });
+            let mut parts = Vec::new();
+            // The anchor: the part whose shortest phrase is longest, so the
+            // least likely to occur in any text.
+            let mut anchor: Option<(usize, Vec<Phrase>)> = None;
             for text in combo_parts {
-                add(text, Use::Part { combo, part: parts }, &mut out)?;
-                parts += 1;
+                let phrases = phrases_of(text)?;
+                let next = part_ids.len();
+                let part = *part_ids.entry(text.as_str()).or_insert_with(|| {
+                    out.extend(with(phrases.clone(), Use::Part { part: next as u32 }));
+                    next
+                });
+                if !parts.contains(&part) {
+                    parts.push(part);
+                }
+                let shortest = phrases.iter().map(|p| p.text.len()).min().unwrap_or(0);
+                if anchor.as_ref().is_none_or(|(longest, _)| shortest > *longest) {
+                    anchor = Some((shortest, phrases));
+                }
             }
+            let (_, anchor_phrases) = anchor.expect("a combination has parts");
+            out.extend(with(anchor_phrases, Use::Anchor { combo: combo as u32 }));
+            combos.push(Combo { rule: rule_index, parts });
         }
         for text in &rule.exceptions {
-            add(text, Use::Exception { rule: rule_index }, &mut out)?;
+            out.extend(with(phrases_of(text)?, Use::Exception { rule: rule_index as u32 }));
         }
     }
-    Ok((out, combos, parts))
-}
-
-/// Every rule's patterns in one set, with whose each is.
-fn compile_patterns(rules: &[Rule]) -> Result<Option<(RegexSet, Vec<(usize, usize)>)>, RulesError> {
-    let mut sources = Vec::new();
-    let mut uses = Vec::new();
-    for (rule_index, rule) in rules.iter().enumerate() {
-        for (pattern, source) in rule.patterns.iter().enumerate() {
-            regex::Regex::new(source).map_err(|e| RulesError::Invalid {
-                rule: rule.id.clone(),
-                message: format!("has a pattern {source:?} that is not a valid regular expression: {e}"),
-            })?;
-            sources.push(source.as_str());
-            uses.push((rule_index, pattern));
-        }
-    }
-    if sources.is_empty() {
-        return Ok(None);
-    }
-    let set = RegexSet::new(&sources).map_err(|e| RulesError::Invalid {
-        rule: "(patterns)".into(),
-        message: format!("cannot be compiled together: {e}"),
-    })?;
-    Ok(Some((set, uses)))
+    Ok((out, combos, part_ids.len()))
 }
 
 #[cfg(test)]

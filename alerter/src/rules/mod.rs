@@ -4,8 +4,11 @@
 //!
 //! - [`normalise`]: how text is read before matching (both sides).
 //! - [`template`]: phrase templates (`{a|b}`, trailing `*`).
+//! - [`tokens`]: words as short codes, what the phrase automaton runs over.
 //! - [`keyword`]: every phrase, combination part and exception of every rule
 //!   in one Aho-Corasick automaton; regular expressions only where asked.
+//! - [`patterns`]: those regular expressions, in one set behind a literal
+//!   prefilter.
 //! - [`field`]: the event fields rules look in; [`condition`]: the
 //!   Sigma-shaped `when`/`unless` conditions on them.
 //! - [`rule_type`]: the seam every rule type sits behind, one file each:
@@ -30,12 +33,14 @@ pub mod lookalike;
 pub mod matching;
 pub mod new_term;
 pub mod normalise;
+pub mod patterns;
 pub mod rule_type;
 pub mod sequence;
 pub mod template;
 #[cfg(test)]
 mod testing;
 pub mod threshold;
+pub mod tokens;
 pub mod window;
 pub mod words;
 

@@ -7,7 +7,7 @@
 //! elongated words squeezed, spaced-out letters joined, text-speak replaced
 //! from `rules/normalise.toml`, and `l` read as `i` (so `se1f` and `self`
 //! meet). Phrases go through the same steps, so the two sides always agree.
-//! [`plain`] is the lighter form regular expressions are written against.
+//! [`plain_into`] writes the lighter form regular expressions are written against.
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
@@ -108,7 +108,10 @@ impl Normaliser {
             Reader { normaliser: self, out: unfolded, word: Word::default(), spaced: String::new(), fold: false };
         reader.read(text);
         folded.clear();
-        folded.extend(unfolded.chars().map(|c| if c == 'l' { 'i' } else { c }));
+        // `l` and `i` are one byte each: fold the bytes, UTF-8 stays whole.
+        let mut bytes = std::mem::take(folded).into_bytes();
+        bytes.extend(unfolded.bytes().map(|b| if b == b'l' { b'i' } else { b }));
+        *folded = String::from_utf8(bytes).expect("replacing one ASCII byte by another keeps UTF-8 valid");
     }
 
     /// [`Normaliser::normalise_into`] into a new string.
@@ -372,21 +375,26 @@ fn emoji_name(c: char) -> Option<&'static str> {
     emojis::get(c.encode_utf8(&mut [0; 4])).map(emojis::Emoji::name)
 }
 
-/// The plain form regular expressions are written against: lower case,
-/// accents removed, apostrophes dropped, every other run of characters that
-/// are not letters or digits one space; no leetspeak or text-speak undone.
-pub fn plain(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
+/// Writes into `out` (cleared first) the plain form regular expressions are
+/// written against: lower case, accents removed, apostrophes dropped, every
+/// other run of characters that are not letters or digits one space; no
+/// leetspeak or text-speak undone.
+pub fn plain_into(text: &str, out: &mut String) {
+    out.clear();
     let mut pending_space = false;
-    let push = |d: char, out: &mut String, pending: &mut bool| {
+    let mut push = |d: char, out: &mut String| {
         if d.is_alphanumeric() {
-            if *pending && !out.is_empty() {
+            if pending_space && !out.is_empty() {
                 out.push(' ');
             }
-            *pending = false;
-            out.extend(d.to_lowercase());
+            pending_space = false;
+            if d.is_ascii() {
+                out.push(d.to_ascii_lowercase());
+            } else {
+                out.extend(d.to_lowercase());
+            }
         } else {
-            *pending = true;
+            pending_space = true;
         }
     };
     for c in text.chars() {
@@ -394,16 +402,15 @@ pub fn plain(text: &str) -> String {
             continue;
         }
         if c.is_ascii() {
-            push(c, &mut out, &mut pending_space);
+            push(c, out);
         } else {
             decompose_compatible(c, |d| {
                 if !is_combining_mark(d) {
-                    push(d, &mut out, &mut pending_space);
+                    push(d, out);
                 }
             });
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -470,6 +477,12 @@ mod tests {
         assert_eq!(n.normalise("i want 🔪"), "i want kitchen knife");
         assert_eq!(n.normalise("💊💊"), "piii piii");
         assert_eq!(n.normalise("👍🏽 ok"), "thumbs up ok");
+    }
+
+    fn plain(text: &str) -> String {
+        let mut out = String::new();
+        plain_into(text, &mut out);
+        out
     }
 
     #[test]
