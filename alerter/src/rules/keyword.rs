@@ -356,30 +356,10 @@ fn expand_all(rules: &[Rule]) -> Result<Expanded, RulesError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_core::config::{Role, Severity};
+    use crate::rules::testing;
 
     fn rule(id: &str, phrases: &[&str]) -> Rule {
-        Rule {
-            id: id.into(),
-            category: "test".into(),
-            severity: Severity::High,
-            notify: Role::Dsl,
-            description: None,
-            origin: "test".into(),
-            phrases: phrases.iter().map(|p| p.to_string()).collect(),
-            all: Vec::new(),
-            patterns: Vec::new(),
-            exceptions: Vec::new(),
-            blocked: None,
-            when: None,
-            unless: None,
-            threshold: None,
-            distinct: None,
-            sequence: None,
-            list: None,
-            new_term: None,
-            lookalike: None,
-        }
+        Rule { phrases: phrases.iter().map(|p| p.to_string()).collect(), ..testing::rule(id) }
     }
 
     fn matched(rules: &[Rule], field: Field, text: &str) -> Vec<(usize, String)> {

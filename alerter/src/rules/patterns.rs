@@ -83,30 +83,9 @@ fn gate(sources: &[&str]) -> Option<AhoCorasick> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vigil_core::config::{Role, Severity};
 
     fn rules(patterns: &[&str]) -> Vec<Rule> {
-        vec![Rule {
-            id: "p".into(),
-            category: "test".into(),
-            severity: Severity::High,
-            notify: Role::Dsl,
-            description: None,
-            origin: "test".into(),
-            phrases: Vec::new(),
-            all: Vec::new(),
-            patterns: patterns.iter().map(|p| p.to_string()).collect(),
-            exceptions: Vec::new(),
-            blocked: None,
-            when: None,
-            unless: None,
-            threshold: None,
-            distinct: None,
-            sequence: None,
-            list: None,
-            new_term: None,
-            lookalike: None,
-        }]
+        vec![Rule { patterns: patterns.iter().map(|p| p.to_string()).collect(), ..crate::rules::testing::rule("p") }]
     }
 
     fn found(set: &PatternSet, text: &str) -> Vec<(usize, usize)> {
