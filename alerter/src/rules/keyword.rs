@@ -91,12 +91,12 @@ struct Marks {
 pub struct Scratch {
     /// The normalised text, as matched (`l` read as `i`).
     text: String,
-    /// The same read as word codes.
+    /// The same without that fold, to show what matched.
+    readable: String,
+    /// The normalised text read as word codes.
     coded: Coded,
     /// The plain form, for the patterns.
     plain: String,
-    /// The same without that fold, to show what matched.
-    readable: String,
     marks: Marks,
     /// Rules with a phrase hit, in the order of their first hit.
     rules: Vec<usize>,
