@@ -480,25 +480,11 @@ mod tests {
     /// The alert raised on `event` (its context only the event itself).
     fn alert_on(event: &Event) -> Alert {
         let rule = crate::rules::Rule {
-            id: "self-harm".into(),
             category: "self-harm".into(),
             severity: Severity::Critical,
             notify: Role::Dsl,
-            description: None,
-            origin: "test".into(),
             phrases: vec!["self harm".into()],
-            all: Vec::new(),
-            patterns: Vec::new(),
-            exceptions: Vec::new(),
-            blocked: None,
-            when: None,
-            unless: None,
-            threshold: None,
-            distinct: None,
-            sequence: None,
-            list: None,
-            new_term: None,
-            lookalike: None,
+            ..crate::rules::testing::rule("self-harm")
         };
         let found = crate::rules::RuleMatch {
             rule: 0,

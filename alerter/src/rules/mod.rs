@@ -38,7 +38,7 @@ pub mod rule_type;
 pub mod sequence;
 pub mod template;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 pub mod threshold;
 pub mod tokens;
 pub mod window;
