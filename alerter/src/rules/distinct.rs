@@ -7,7 +7,7 @@
 //! alert).
 
 use super::condition::Filter;
-use super::groups::{GroupBy, Grouped};
+use super::groups::Grouped;
 use super::rule_type::RuleType;
 use super::window::{stable_hash, Inserted, Recent, Seen};
 use super::{Field, RuleMatch, RulesError, Setup};
@@ -85,7 +85,7 @@ impl RuleType for Distinct {
         if counted >= self.count {
             let phrase = format!("{counted} distinct {} {}", self.field.as_str(), self.grouped.describe(&key));
             let field = self.grouped.group_by.first_field().unwrap_or(self.field);
-            found.push(RuleMatch { rule: self.grouped.rule, phrase, field, group: Some(GroupBy::display(&key)) });
+            found.push(self.grouped.matched(&key, field, phrase));
         }
     }
 
@@ -94,7 +94,7 @@ impl RuleType for Distinct {
     }
 
     fn restore(&mut self, saved: serde_json::Value) -> Result<(), String> {
-        self.grouped.groups.restore(saved)
+        self.grouped.restore(saved)
     }
 }
 

@@ -3,7 +3,7 @@
 //! counted), saved and restored across restarts.
 
 use super::window::{Recent, Window};
-use super::{Field, RulesError, Setup};
+use super::{Field, RuleMatch, RulesError, Setup};
 use rustc_hash::FxHashMap;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -216,6 +216,16 @@ impl<S: GroupState> Grouped<S> {
     pub fn checkpoint(&mut self, now: chrono::DateTime<chrono::Utc>) -> Option<serde_json::Value> {
         self.groups.expire(self.window.horizon(now.timestamp_millis()).saturating_sub(IDLE_RETENTION_MS));
         self.groups.save_if_changed()
+    }
+
+    /// Restores the groups' state saved by [`Grouped::checkpoint`].
+    pub fn restore(&mut self, saved: serde_json::Value) -> Result<(), String> {
+        self.groups.restore(saved)
+    }
+
+    /// The match of this rule for the group `key`: `phrase` found in `field`.
+    pub fn matched(&self, key: &str, field: Field, phrase: String) -> RuleMatch {
+        RuleMatch { rule: self.rule, phrase, field, group: Some(GroupBy::display(key)) }
     }
 
     /// "within 10 minutes by source.ip 203.0.113.77": how an alert says

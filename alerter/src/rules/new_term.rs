@@ -113,12 +113,7 @@ impl RuleType for NewTerm {
             } else {
                 format!("{} {value}, new for {by} {}", self.field.as_str(), GroupBy::display(&key))
             };
-            found.push(RuleMatch {
-                rule: self.grouped.rule,
-                phrase,
-                field: self.field,
-                group: Some(GroupBy::display(&key)),
-            });
+            found.push(self.grouped.matched(&key, self.field, phrase));
         }
     }
 
@@ -130,7 +125,7 @@ impl RuleType for NewTerm {
     fn restore(&mut self, saved: serde_json::Value) -> Result<(), String> {
         let saved: Saved = serde_json::from_value(saved).map_err(|e| e.to_string())?;
         self.since = saved.since;
-        self.grouped.groups.restore(saved.groups)
+        self.grouped.restore(saved.groups)
     }
 }
 

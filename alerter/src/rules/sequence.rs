@@ -6,7 +6,7 @@
 //! all within the window, matches.
 
 use super::condition::Filter;
-use super::groups::{GroupBy, GroupState, Grouped};
+use super::groups::{GroupState, Grouped};
 use super::rule_type::RuleType;
 use super::window::{Inserted, Recent, Seen};
 use super::{Field, RuleMatch, RulesError, Setup};
@@ -124,7 +124,7 @@ impl RuleType for Sequence {
             let names: Vec<&str> = self.steps.iter().map(|s| s.name.as_str()).collect();
             let phrase = format!("{} {}", names.join(" then "), self.grouped.describe(&key));
             let field = self.grouped.group_by.first_field().unwrap_or(Field::EventAction);
-            found.push(RuleMatch { rule: self.grouped.rule, phrase, field, group: Some(GroupBy::display(&key)) });
+            found.push(self.grouped.matched(&key, field, phrase));
         }
     }
 
@@ -133,7 +133,7 @@ impl RuleType for Sequence {
     }
 
     fn restore(&mut self, saved: serde_json::Value) -> Result<(), String> {
-        self.grouped.groups.restore(saved)
+        self.grouped.restore(saved)
     }
 }
 

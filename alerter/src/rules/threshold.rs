@@ -10,7 +10,7 @@
 //! unattributed, per address), the category shown as what matched.
 
 use super::condition::Filter;
-use super::groups::{GroupBy, Grouped};
+use super::groups::Grouped;
 use super::rule_type::RuleType;
 use super::window::{Inserted, Recent, Seen};
 use super::{Field, Rule, RuleMatch, RulesError, Setup};
@@ -117,7 +117,7 @@ impl RuleType for Threshold {
             let field = self.grouped.group_by.first_field().unwrap_or(Field::EventAction);
             (field, format!("{counted} events {}", self.grouped.describe(&key)))
         });
-        found.push(RuleMatch { rule: self.grouped.rule, phrase, field, group: Some(GroupBy::display(&key)) });
+        found.push(self.grouped.matched(&key, field, phrase));
     }
 
     fn checkpoint(&mut self, now: DateTime<Utc>) -> Option<serde_json::Value> {
@@ -125,7 +125,7 @@ impl RuleType for Threshold {
     }
 
     fn restore(&mut self, saved: serde_json::Value) -> Result<(), String> {
-        self.grouped.groups.restore(saved)
+        self.grouped.restore(saved)
     }
 }
 
