@@ -13,12 +13,15 @@
 //! Run: `cargo bench -p vigil-alerter --bench cyber`. Times are the
 //! benchmark thread's CPU time, so the figures are per core.
 
+mod support;
+
 use chrono::{Duration, TimeZone, Utc};
 use cpu_time::ThreadTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::alloc::{GlobalAlloc, Layout};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, Ordering};
+use support::cpu_time_over;
 use vigil_alerter::rules::evaluation::read_rows;
 use vigil_alerter::rules::RuleSet;
 use vigil_core::config::AlerterConfig;
@@ -160,15 +163,7 @@ fn pack(c: &mut Criterion) {
     let mut group = c.benchmark_group("pack");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function("mixed-events", |b| {
-        b.iter_custom(|iterations| {
-            let start = ThreadTime::now();
-            for _ in 0..iterations {
-                for e in &events {
-                    black_box(rules.evaluate(e));
-                }
-            }
-            start.elapsed()
-        })
+        b.iter_custom(|iterations| cpu_time_over(iterations, &events, |e| rules.evaluate(e)))
     });
     group.finish();
 }

@@ -14,10 +14,11 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod support;
+
 use chrono::Utc;
-use cpu_time::ThreadTime;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use std::hint::black_box;
+use support::cpu_time_over;
 use vigil_alerter::rules::evaluation::read_rows;
 use vigil_alerter::rules::{Field, RuleSet};
 use vigil_core::config::AlerterConfig;
@@ -50,26 +51,10 @@ fn library(c: &mut Criterion) {
     let mut group = c.benchmark_group("library");
     group.throughput(Throughput::Elements(queries.len() as u64));
     group.bench_function("search-queries", |b| {
-        b.iter_custom(|iterations| {
-            let start = ThreadTime::now();
-            for _ in 0..iterations {
-                for q in &queries {
-                    black_box(rules.find_in_text(Field::SearchQuery, q));
-                }
-            }
-            start.elapsed()
-        })
+        b.iter_custom(|iterations| cpu_time_over(iterations, &queries, |q| rules.find_in_text(Field::SearchQuery, q)))
     });
     group.bench_function("proxy-events", |b| {
-        b.iter_custom(|iterations| {
-            let start = ThreadTime::now();
-            for _ in 0..iterations {
-                for e in &events {
-                    black_box(rules.evaluate(e));
-                }
-            }
-            start.elapsed()
-        })
+        b.iter_custom(|iterations| cpu_time_over(iterations, &events, |e| rules.evaluate(e)))
     });
     group.finish();
 }
