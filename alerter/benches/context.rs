@@ -71,6 +71,7 @@ fn alert_on(event: &Event) -> Alert {
         list: None,
         new_term: None,
         lookalike: None,
+        flatline: None,
     };
     let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None };
     Alert::new(&rule, &found, event, 0)

@@ -13,7 +13,8 @@
 //! - [`throttle`]: per-(rule, user) windows in event time.
 //! - [`routing`]: who is told of an alert (recipient lists, routes) and how.
 //! - [`postbox`]: emailing now, holding over [`quiet_hours`], keeping for a
-//!   [`digest`]; [`clock`] and [`uk_time`] tell the time they go by.
+//!   [`digest`]; [`clock`] and [`uk_time`] tell the time they go by, and
+//!   [`active_hours`] when a log source is expected to send.
 //! - [`email`], [`digest_email`], [`mailer`], [`notifier`]: rendering and
 //!   delivering emails.
 //! - [`state`]: what survives a restart (throttle, emailed ids, held alerts,
@@ -21,6 +22,7 @@
 //! - [`pipeline`]: the consume → alert → email → publish → commit loop.
 #![deny(missing_docs)]
 
+pub mod active_hours;
 pub mod alert;
 pub mod clock;
 pub mod context;

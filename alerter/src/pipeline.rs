@@ -15,6 +15,12 @@
 //! the embedded transport, uncommitted events also hold back the sources,
 //! so nothing is checkpointed past an alert that was never delivered.
 //!
+//! Rules that time completes rather than an event (a log source silent too
+//! long) are asked at most every [`TICK_EVERY`], once the alerter has caught
+//! up with the events (so that a backlog read after a restart is not taken
+//! for silence), by the same [`Clock`] as quiet hours; their alerts go the
+//! same way, and the rules' state is saved at once.
+//!
 //! Alerts are routed as they are raised and handed to the [`Postbox`]:
 //! emailed at once, held over quiet hours, or kept for a digest. Between
 //! polls the postbox sends what has come due; at the end of a `--once` run
@@ -27,7 +33,7 @@ use crate::error::AlerterError;
 use crate::notifier::RetryPolicy;
 use crate::postbox::Postbox;
 use crate::routing;
-use crate::rules::RuleSet;
+use crate::rules::{RuleMatch, RuleSet};
 use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
@@ -41,6 +47,9 @@ use vigil_core::{Config, Event};
 /// at most this often: under a flood of failed sign-ins from many addresses
 /// it is megabytes, too much to write after every batch.
 const WINDOWS_SAVE_EVERY: Duration = Duration::from_secs(2);
+
+/// The rules the clock completes are asked at most this often.
+pub const TICK_EVERY: Duration = Duration::from_secs(30);
 
 /// Records taken per poll.
 const MAX_BATCH: usize = 500;
@@ -63,6 +72,10 @@ pub struct Alerter {
     windows_saved: Instant,
     /// The newest event time handled.
     newest: Option<DateTime<Utc>>,
+    /// The wall clock the rules' tick reads.
+    clock: Clock,
+    /// When the rules were last ticked.
+    ticked: Option<Instant>,
 }
 
 impl Alerter {
@@ -96,6 +109,8 @@ impl Alerter {
             pending: Positions::new(),
             windows_saved: Instant::now(),
             newest: None,
+            clock: Clock::system(),
+            ticked: None,
         })
     }
 
@@ -104,9 +119,10 @@ impl Alerter {
         Alerter { postbox: self.postbox.with_retry(retry), ..self }
     }
 
-    /// The same alerter deciding quiet hours and digest periods by `clock`.
+    /// The same alerter deciding quiet hours, digest periods and silent
+    /// sources by `clock`.
     pub fn with_clock(self, clock: Clock) -> Alerter {
-        Alerter { postbox: self.postbox.with_clock(clock), ..self }
+        Alerter { postbox: self.postbox.with_clock(clock.clone()), clock, ..self }
     }
 
     /// The same alerter also reading alert context from `source` (the
@@ -138,6 +154,10 @@ impl Alerter {
             let lag = consumer.lag().await?;
             if let Some(lag) = lag {
                 CONSUMER_LAG.with_label_values(&[ALERTER_GROUP]).set(i64::try_from(lag).unwrap_or(i64::MAX));
+            }
+            let caught_up = records.is_empty() || lag == Some(0);
+            if caught_up && self.ticked.is_none_or(|t| t.elapsed() >= TICK_EVERY) {
+                self.tick(producer.as_ref()).await?;
             }
             if records.is_empty() && phase == Phase::Drain && lag == Some(0) {
                 return self.postbox.release_all().await;
@@ -187,6 +207,37 @@ impl Alerter {
                 ),
             }
         }
+        self.deliver(alerts, producer).await?;
+        self.newest = self.newest.max(newest);
+        self.checkpoint(newest)?;
+        Ok(positions)
+    }
+
+    /// Asks the rules what the wall clock completes, delivers their alerts,
+    /// and saves the rules' and the throttle's state.
+    async fn tick(&mut self, producer: &dyn Producer) -> Result<(), AlerterError> {
+        self.ticked = Some(Instant::now());
+        let now = self.clock.now();
+        let timed = self.rules.tick(now);
+        if timed.is_empty() {
+            return Ok(());
+        }
+        let mut alerts = Vec::new();
+        for timed in &timed {
+            if let Some(alert) = self.raise(&timed.found, &timed.event) {
+                alerts.push(self.postbox.route(alert, &timed.event));
+            }
+        }
+        self.deliver(alerts, producer).await?;
+        if let Some(windows) = self.rules.checkpoint(self.newest.unwrap_or(now).min(now)) {
+            self.store.save_windows(&windows)?;
+        }
+        self.checkpoint(None)
+    }
+
+    /// Attaches the context to routed `alerts`, emails (or holds) them and
+    /// publishes them to the alerts topic.
+    async fn deliver(&mut self, mut alerts: Vec<Alert>, producer: &dyn Producer) -> Result<(), AlerterError> {
         self.context.attach(&mut alerts);
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
@@ -196,32 +247,37 @@ impl Alerter {
         for delivery in deliveries {
             delivery.await?;
         }
-        self.newest = self.newest.max(newest);
-        self.checkpoint(newest)?;
-        Ok(positions)
+        Ok(())
     }
 
     /// The alerts `event` raises after throttling.
     fn evaluate(&mut self, event: &Event) -> Vec<Alert> {
-        let mut alerts = Vec::new();
-        for found in self.rules.evaluate(event) {
-            let rule = &self.rules.rules()[found.rule];
-            let who =
-                found.group.as_deref().or(event.user_name.as_deref()).or(event.source_ip.as_deref()).unwrap_or("");
-            let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.to_string(), who: who.to_string() };
-            match self.throttle.observe(key, &event.id, event.timestamp) {
-                Decision::Alert { suppressed } => {
-                    let alert = Alert::new(rule, &found, event, suppressed);
-                    ALERTS.with_label_values(&[alert.category.as_str(), alert.severity.as_str()]).inc();
-                    tracing::info!(alert = %alert.id, rule = %rule.id, severity = alert.severity.as_str(), "alert raised");
-                    tracing::debug!(alert = %alert.id, user = ?event.user_name, ip = ?event.source_ip, "alert subject");
-                    alerts.push(alert);
-                }
-                Decision::Suppress => ALERTS_THROTTLED.with_label_values(&[rule.id.as_str()]).inc(),
-                Decision::Replayed => tracing::debug!(rule = %rule.id, event = %event.id, "event already alerted on"),
+        let found = self.rules.evaluate(event);
+        found.iter().filter_map(|found| self.raise(found, event)).collect()
+    }
+
+    /// The alert `found` in `event` raises, unless throttled or replayed.
+    fn raise(&mut self, found: &RuleMatch, event: &Event) -> Option<Alert> {
+        let rule = &self.rules.rules()[found.rule];
+        let who = found.group.as_deref().or(event.user_name.as_deref()).or(event.source_ip.as_deref()).unwrap_or("");
+        let key = ThrottleKey { rule: rule.id.clone(), tenant: event.tenant.to_string(), who: who.to_string() };
+        match self.throttle.observe(key, &event.id, event.timestamp) {
+            Decision::Alert { suppressed } => {
+                let alert = Alert::new(rule, found, event, suppressed);
+                ALERTS.with_label_values(&[alert.category.as_str(), alert.severity.as_str()]).inc();
+                tracing::info!(alert = %alert.id, rule = %rule.id, severity = alert.severity.as_str(), "alert raised");
+                tracing::debug!(alert = %alert.id, user = ?event.user_name, ip = ?event.source_ip, "alert subject");
+                Some(alert)
+            }
+            Decision::Suppress => {
+                ALERTS_THROTTLED.with_label_values(&[rule.id.as_str()]).inc();
+                None
+            }
+            Decision::Replayed => {
+                tracing::debug!(rule = %rule.id, event = %event.id, "event already alerted on");
+                None
             }
         }
-        alerts
     }
 
     /// Saves the throttle state, pruning old entries. The pruning clock is the newest event

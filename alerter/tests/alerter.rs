@@ -319,3 +319,60 @@ async fn the_alert_shows_the_pupils_searches_around_it_and_who_they_are() {
     assert!(html.contains("<td>how to hide &lt;script&gt;cuts&lt;/script&gt;</td>"), "{html}");
     assert!(!html.contains("<script>") && !html.contains("<b>"), "{html}");
 }
+
+/// A configuration in `dir` whose one rule reports a proxy log silent for
+/// two hours of school time, told to ict@school.example.
+fn flatline_config(dir: &Path) -> Config {
+    let text = r#"
+data_dir = "var"
+[alerter]
+library = false
+[[alerter.rules]]
+id = "silent"
+category = "source-silent"
+severity = "high"
+notify = "ict"
+when = { "event.kind" = "proxy" }
+flatline = { silent_secs = 7200, group_by = ["observer.product"] }
+[email]
+from = "vigil@school.example"
+ict = ["ict@school.example"]
+"#;
+    Config::from_toml(text, "test.toml", dir).unwrap()
+}
+
+/// An alerter for `config` whose wall clock reads `now`.
+fn alerter_at(config: &Config, now: DateTime<Utc>) -> Alerter {
+    Alerter::new(config).unwrap().with_clock(vigil_alerter::Clock::from_fn(move || now))
+}
+
+#[tokio::test]
+async fn a_proxy_log_silent_for_two_school_hours_is_emailed_once_across_a_restart() {
+    let dir = TempDir::new().unwrap();
+    let config = flatline_config(dir.path());
+    let squid = [event("s1", "pupil1", 0, |_| {}), event("s2", "pupil1", 5, |_| {})];
+    // Wednesday 10:05 to 12:04: not yet two hours.
+    let (result, alerts) = run_over(alerter_at(&config, at(5) + chrono::Duration::minutes(119)), &squid).await;
+    result.unwrap();
+    assert!(alerts.is_empty(), "{alerts:?}");
+
+    let (result, alerts) = run_over(alerter_at(&config, at(5) + chrono::Duration::minutes(120)), &[]).await;
+    result.unwrap();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    let alert = &alerts[0];
+    assert_eq!((alert.rule_id.as_str(), alert.group.as_deref()), ("silent", Some("squid")));
+    assert_eq!(alert.tenant, "school-a");
+    assert_eq!(outbox_ids(&config), BTreeSet::from([alert.id.clone()]));
+    let (_, body) = eml_bodies(&config, &alert.id);
+    assert!(body.contains("since 2026-03-04 10:05:00 GMT"), "{body}");
+
+    // Restarted later the same day, the silence was already reported.
+    let (result, alerts) = run_over(alerter_at(&config, at(5) + chrono::Duration::hours(5)), &[]).await;
+    result.unwrap();
+    assert!(alerts.is_empty(), "{alerts:?}");
+    // The log sends again, then falls silent again: a new alert.
+    let later = [event("s3", "pupil1", 5, |e| e.timestamp = at(5) + chrono::Duration::hours(22))];
+    let (result, alerts) = run_over(alerter_at(&config, at(5) + chrono::Duration::hours(25)), &later).await;
+    result.unwrap();
+    assert_eq!(alerts.len(), 1, "Thursday 08:05 to 11:05");
+}

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use crate::detection::{
-    ConditionValue, DistinctConfig, ListConfig, LookalikeConfig, NewTermConfig, Scalar, Selection, Selections,
-    SequenceConfig, StepConfig, ThresholdConfig,
+    ConditionValue, DistinctConfig, FlatlineConfig, ListConfig, LookalikeConfig, NewTermConfig, Scalar, Selection,
+    Selections, SequenceConfig, StepConfig, ThresholdConfig,
 };
 
 /// Why a configuration could not be loaded.
@@ -499,6 +499,57 @@ pub struct AlerterConfig {
     /// which a catching-up alerter reads at different paces.
     #[serde(default = "default_out_of_order_secs")]
     pub out_of_order_secs: u64,
+    /// Days the school is closed (holidays, training days), UK dates
+    /// `"2026-12-21"` or inclusive ranges `"2026-12-21..2027-01-01"`: no
+    /// source is expected to send on them (flatline rules).
+    #[serde(default)]
+    pub closed_days: Vec<DateSpan>,
+}
+
+/// A UK date or an inclusive range of dates, written `"2026-12-21"` or
+/// `"2026-12-21..2027-01-01"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DateSpan {
+    /// The first day.
+    pub first: chrono::NaiveDate,
+    /// The last day (the first for a single date).
+    pub last: chrono::NaiveDate,
+}
+
+impl DateSpan {
+    /// Whether `date` is one of the span's days.
+    pub fn contains(&self, date: chrono::NaiveDate) -> bool {
+        self.first <= date && date <= self.last
+    }
+}
+
+impl TryFrom<String> for DateSpan {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let date = |t: &str| chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d");
+        let (first, last) = match text.split_once("..") {
+            Some((a, b)) => (date(a), date(b)),
+            None => (date(&text), date(&text)),
+        };
+        match (first, last) {
+            (Ok(first), Ok(last)) if first <= last => Ok(DateSpan { first, last }),
+            _ => Err(format!(
+                "{text:?} is not a date or date range; write \"2026-12-21\" or \"2026-12-21..2027-01-01\" (first day first)"
+            )),
+        }
+    }
+}
+
+impl From<DateSpan> for String {
+    fn from(span: DateSpan) -> String {
+        if span.first == span.last {
+            span.first.to_string()
+        } else {
+            format!("{}..{}", span.first, span.last)
+        }
+    }
 }
 
 fn default_list_check_secs() -> u64 {
@@ -547,6 +598,7 @@ impl Default for AlerterConfig {
             list_check_secs: default_list_check_secs(),
             max_groups_per_rule: default_max_groups_per_rule(),
             out_of_order_secs: default_out_of_order_secs(),
+            closed_days: Vec::new(),
         }
     }
 }
@@ -608,6 +660,9 @@ pub struct RuleConfig {
     /// A domain that looks like one of the school's own.
     #[serde(default)]
     pub lookalike: Option<LookalikeConfig>,
+    /// A source silent for too long in its active hours.
+    #[serde(default)]
+    pub flatline: Option<FlatlineConfig>,
     /// One sentence for the email: why this matters.
     #[serde(default)]
     pub description: Option<String>,
@@ -657,7 +712,8 @@ pub struct RuleAdjust {
     /// A new count for a threshold, distinct or blocked rule.
     #[serde(default)]
     pub count: Option<u32>,
-    /// A new window, in seconds, for a windowed rule.
+    /// A new window, in seconds, for a windowed rule (for a flatline rule,
+    /// its silence).
     #[serde(default)]
     pub within_secs: Option<u64>,
     /// Selections of events the rule should ignore, added to its `unless`

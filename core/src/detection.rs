@@ -1,8 +1,10 @@
 //! The configuration of rules that look at event fields rather than words
 //! (see `rules/README.md`): the Sigma-shaped conditions `when` and `unless`,
-//! and the windowed rule types `threshold`, `distinct` and `sequence`, and
-//! `list`. The alerter compiles these; this module only reads them.
+//! the windowed rule types `threshold`, `distinct` and `sequence`, `list`,
+//! `new_term`, `lookalike`, `flatline` and `travel`. The alerter compiles
+//! these; this module only reads them.
 
+use crate::config::TimeOfDay;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -189,4 +191,48 @@ pub struct LookalikeConfig {
     pub field: String,
     /// The list naming the school's own domains (`school-domains`).
     pub list: String,
+}
+
+/// A source (a group of events: a tenant's product or log format) that
+/// sends nothing for `silent_secs` of its active hours (`[rules.flatline]`):
+/// monitoring went blind.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlatlineConfig {
+    /// Silence needed, in seconds counted only within the active hours.
+    pub silent_secs: u64,
+    /// As for a threshold: the fields whose values make one source
+    /// (`observer.product`, `log.format`, `log.source`).
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// The days a source is expected to send (default Monday to Friday).
+    #[serde(default = "school_days")]
+    pub days: Vec<chrono::Weekday>,
+    /// When its active hours begin each such day, UK time (default 07:00).
+    #[serde(default = "default_active_from")]
+    pub from: TimeOfDay,
+    /// When they end, UK time (default 18:00; after `from`).
+    #[serde(default = "default_active_until")]
+    pub until: TimeOfDay,
+    /// A source silent for this long (seconds of wall-clock time) is
+    /// forgotten: no longer watched until it sends again (default 7 days).
+    #[serde(default = "default_flatline_forget_secs")]
+    pub forget_secs: u64,
+}
+
+fn school_days() -> Vec<chrono::Weekday> {
+    use chrono::Weekday::*;
+    vec![Mon, Tue, Wed, Thu, Fri]
+}
+
+fn default_active_from() -> TimeOfDay {
+    TimeOfDay(chrono::NaiveTime::from_hms_opt(7, 0, 0).expect("07:00 is a time"))
+}
+
+fn default_active_until() -> TimeOfDay {
+    TimeOfDay(chrono::NaiveTime::from_hms_opt(18, 0, 0).expect("18:00 is a time"))
+}
+
+fn default_flatline_forget_secs() -> u64 {
+    7 * 86_400
 }

@@ -61,6 +61,11 @@ impl GroupBy {
         Some(key)
     }
 
+    /// The tenant of the group `key`.
+    pub fn tenant(key: &str) -> &str {
+        key.split(SEPARATOR).next().unwrap_or_default()
+    }
+
     /// The first group field (the field an alert says it counted by).
     pub fn first_field(&self) -> Option<Field> {
         self.fields.first().and_then(|f| f.first().copied())
@@ -165,6 +170,18 @@ impl<S: GroupState> Groups<S> {
         self.map = pairs.into_iter().collect();
         self.changed = false;
         Ok(())
+    }
+
+    /// Every group and its state; a caller that changes one says so with
+    /// [`Groups::mark_changed`].
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&String, &mut S)> {
+        self.map.iter_mut()
+    }
+
+    /// Marks the groups changed (a state reached by [`Groups::iter_mut`]
+    /// was).
+    pub fn mark_changed(&mut self) {
+        self.changed = true;
     }
 
     /// How many groups are tracked.

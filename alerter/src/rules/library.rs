@@ -174,7 +174,10 @@ fn adjust_window(rule: &mut Rule, adjust: &vigil_core::config::RuleAdjust) -> Re
             (_, Some(d), ..) => d.within_secs = within,
             (_, _, Some(s), _) => s.within_secs = within,
             (.., Some(b)) => b.within_secs = within,
-            _ => return Err(unfit("within_secs")),
+            _ => match &mut rule.flatline {
+                Some(f) => f.silent_secs = within,
+                None => return Err(unfit("within_secs")),
+            },
         }
     }
     if !adjust.add_unless.is_empty() {

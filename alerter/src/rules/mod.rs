@@ -15,7 +15,8 @@
 //!   [`words`] (the keyword rules), [`matching`] (every event a condition
 //!   holds for), [`threshold`] (also the web filter's blocked verdicts),
 //!   [`distinct`], [`sequence`], [`list`] (with [`lists`], the list files),
-//!   [`new_term`], [`lookalike`].
+//!   [`new_term`], [`lookalike`], [`flatline`] (the one the clock
+//!   completes: a source gone silent).
 //! - [`window`] and [`groups`]: event-time windows and bounded per-group
 //!   state for the windowed types.
 //! - [`evaluation`]: measuring the rules on labelled queries.
@@ -24,6 +25,7 @@ pub mod condition;
 pub mod distinct;
 pub mod evaluation;
 pub mod field;
+pub mod flatline;
 pub mod groups;
 pub mod keyword;
 pub mod library;
@@ -56,8 +58,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
 use vigil_core::config::{
-    AlerterConfig, BlockedConfig, DistinctConfig, ListConfig, LookalikeConfig, NewTermConfig, Role, RuleConfig,
-    Selections, SequenceConfig, Severity, ThresholdConfig,
+    AlerterConfig, BlockedConfig, DateSpan, DistinctConfig, FlatlineConfig, ListConfig, LookalikeConfig, NewTermConfig,
+    Role, RuleConfig, Selections, SequenceConfig, Severity, ThresholdConfig,
 };
 use vigil_core::Event;
 use words::Keywords;
@@ -104,6 +106,8 @@ pub struct Rule {
     pub new_term: Option<NewTermConfig>,
     /// A lookalike rule's field and list of own domains.
     pub lookalike: Option<LookalikeConfig>,
+    /// A flatline rule's silence, grouping and active hours.
+    pub flatline: Option<FlatlineConfig>,
 }
 
 impl Rule {
@@ -136,6 +140,7 @@ impl Rule {
             list: config.list.clone(),
             new_term: config.new_term.clone(),
             lookalike: config.lookalike.clone(),
+            flatline: config.flatline.clone(),
         }
     }
 
@@ -158,6 +163,8 @@ pub struct Setup {
     pub list_check: Duration,
     /// How `|words` values and blocked categories are read.
     pub normaliser: Arc<Normaliser>,
+    /// Days the school is closed (no source is expected to send).
+    pub closed_days: Vec<DateSpan>,
 }
 
 impl Setup {
@@ -169,6 +176,7 @@ impl Setup {
             lists: config.lists.clone(),
             list_check: Duration::from_secs(config.list_check_secs),
             normaliser: Arc::new(normaliser.clone()),
+            closed_days: config.closed_days.clone(),
         }
     }
 }
@@ -186,10 +194,11 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         rule.list.is_some(),
         rule.new_term.is_some(),
         rule.lookalike.is_some(),
+        rule.flatline.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(invalid(
-            "has more than one of phrases/all/patterns, blocked, threshold, distinct, sequence and list",
+            "has more than one of phrases/all/patterns, blocked, threshold, distinct, sequence, list, new_term, lookalike and flatline",
         ));
     }
     if rule.has_words() {
@@ -214,11 +223,13 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         Box::new(lookalike::Lookalike::new(index, id, config, filter()?, setup)?)
     } else if let Some(config) = &rule.new_term {
         Box::new(new_term::NewTerm::new(index, id, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.flatline {
+        Box::new(flatline::Flatline::new(index, id, config, filter()?, setup)?)
     } else if rule.when.is_some() {
         Box::new(matching::Matching::new(index, id, filter()?))
     } else {
         return Err(invalid(
-            "needs phrases, all or patterns, or else blocked, threshold, distinct, sequence, list or when",
+            "needs phrases, all or patterns, or else blocked, threshold, distinct, sequence, list, new_term, lookalike, flatline or when",
         ));
     };
     Ok(Some(compiled))
@@ -341,6 +352,16 @@ impl RuleSet {
             rule_type.observe(event, &mut found);
         }
         self.most_severe_per_category(&mut found);
+        found
+    }
+
+    /// The matches the wall clock at `now` completes (sources silent too
+    /// long), each with the event made to carry its alert.
+    pub fn tick(&mut self, now: chrono::DateTime<chrono::Utc>) -> Vec<rule_type::Timed> {
+        let mut found = Vec::new();
+        for rule_type in &mut self.types {
+            rule_type.tick(now, &mut found);
+        }
         found
     }
 

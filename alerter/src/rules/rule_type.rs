@@ -1,5 +1,6 @@
 //! The seam every rule type sits behind: observe an event, maybe report
-//! matches; save and restore what it remembers between events. Adding a
+//! matches; look at the clock, maybe report matches time alone completes (a
+//! source gone silent); save and restore what it remembers between events. Adding a
 //! rule type is adding a file with one implementation of [`RuleType`] and
 //! a line in [`super::RuleSet::new`] choosing it.
 
@@ -20,6 +21,13 @@ pub trait RuleType: Debug + Send {
     /// twice and reports the same matches.
     fn observe(&mut self, event: &Event, found: &mut Vec<RuleMatch>);
 
+    /// Looks at the wall clock once the alerter has caught up with the
+    /// events: adds to `found` a match for each rule whose condition the
+    /// passing of time to `now` completes (a source silent too long), with
+    /// the event the alert stands on, made for it. Most types wait for
+    /// events and add nothing.
+    fn tick(&mut self, _now: DateTime<Utc>, _found: &mut Vec<Timed>) {}
+
     /// Forgets what can no longer match as of `now` (event time) and
     /// returns the state to save when it changed since the last checkpoint;
     /// `None` when unchanged or stateless.
@@ -32,4 +40,14 @@ pub trait RuleType: Debug + Send {
     fn restore(&mut self, _saved: serde_json::Value) -> Result<(), String> {
         Ok(())
     }
+}
+
+/// A match that time completed rather than an event: the match, and an
+/// event made to carry it (its id stable, so that the alert id is too).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timed {
+    /// The match.
+    pub found: RuleMatch,
+    /// The event the alert is raised for.
+    pub event: Event,
 }

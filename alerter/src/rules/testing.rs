@@ -69,5 +69,6 @@ pub fn rule(id: &str) -> Rule {
         list: None,
         new_term: None,
         lookalike: None,
+        flatline: None,
     }
 }
