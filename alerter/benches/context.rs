@@ -72,6 +72,7 @@ fn alert_on(event: &Event) -> Alert {
         new_term: None,
         lookalike: None,
         flatline: None,
+        travel: None,
     };
     let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None };
     Alert::new(&rule, &found, event, 0)

@@ -348,3 +348,49 @@ fn mail_from_a_lookalike_of_the_schools_domain_is_reported_and_its_own_is_not() 
     let found = alerts(&mut rules, &parse("postfix", &lines));
     assert_eq!(found.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["lookalike-domain.sender"], "{found:?}");
 }
+
+/// A successful Entra ID sign-in (Graph format) of `user` at `time` from
+/// `city`, `country` at (`lat`, `lon`).
+fn entra_located(
+    id: u32,
+    time: &str,
+    user: &str,
+    ip: &str,
+    (city, country, lat, lon): (&str, &str, f64, f64),
+) -> String {
+    format!(
+        r#"{{"id":"66ea54eb-6301-4ee5-be62-ff5a759b{id:04}","createdDateTime":"{time}","userDisplayName":"Sian Hughes","userPrincipalName":"{user}","userId":"d7cc485d-2c1b-422c-98fd-5ce52859a401","appId":"4765445b-32c6-49b0-83e6-1d93765276ca","appDisplayName":"OfficeHome","ipAddress":"{ip}","clientAppUsed":"Browser","correlationId":"66ea54eb-6301-4ee5-be62-ff5a759b0008","conditionalAccessStatus":"notApplied","isInteractive":true,"riskDetail":"none","riskLevelAggregated":"none","riskLevelDuringSignIn":"none","riskState":"none","riskEventTypes":[],"resourceDisplayName":"OfficeHome","status":{{"errorCode":0,"failureReason":"Other.","additionalDetails":null}},"deviceDetail":{{"deviceId":"","displayName":"","operatingSystem":"Windows 10","browser":"Firefox 128.0","isCompliant":false,"isManaged":false,"trustType":""}},"location":{{"city":"{city}","state":"","countryOrRegion":"{country}","geoCoordinates":{{"altitude":null,"latitude":{lat},"longitude":{lon}}}}},"appliedConditionalAccessPolicies":[],"userAgent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"}}"#
+    )
+}
+
+const LEEDS: (&str, &str, f64, f64) = ("Leeds", "GB", 53.8, -1.55);
+const MOSCOW: (&str, &str, f64, f64) = ("Moscow", "RU", 55.75, 37.62);
+const MANCHESTER: (&str, &str, f64, f64) = ("Manchester", "GB", 53.48, -2.24);
+
+#[test]
+fn entra_sign_ins_from_leeds_and_moscow_an_hour_apart_are_impossible_travel() {
+    let user = "s.hughes@stmarys.example";
+    let lines = [
+        entra_located(1, "2026-03-04T08:10:00Z", user, "81.2.69.144", LEEDS),
+        entra_located(2, "2026-03-04T09:05:00Z", user, "185.220.101.33", MOSCOW),
+    ];
+    let events = parse("entra-signin", &lines);
+    assert_eq!((events[1].source_lat, events[1].source_lon), (Some(55.75), Some(37.62)));
+    let found = alerts(&mut shipped(), &events);
+    assert_eq!(found, vec![("compromised-account.impossible-travel".to_string(), user.to_string())]);
+
+    // Leeds then Manchester within minutes (geo-IP jitter), and Moscow a
+    // day and a half after Leeds: nothing.
+    let lines = [
+        entra_located(1, "2026-03-04T08:10:00Z", user, "81.2.69.144", LEEDS),
+        entra_located(2, "2026-03-04T08:12:00Z", user, "81.2.69.160", MANCHESTER),
+        entra_located(3, "2026-03-05T20:00:00Z", user, "185.220.101.33", MOSCOW),
+    ];
+    let found = alerts(&mut shipped(), &parse("entra-signin", &lines));
+    assert!(!ids(&found).contains("compromised-account.impossible-travel"), "{found:?}");
+    // A failed sign-in from Moscow is no travel: the password did not work.
+    let failed = entra_located(2, "2026-03-04T09:05:00Z", user, "185.220.101.33", MOSCOW)
+        .replace(r#""errorCode":0"#, r#""errorCode":50126"#);
+    let lines = [entra_located(1, "2026-03-04T08:10:00Z", user, "81.2.69.144", LEEDS), failed];
+    assert!(alerts(&mut shipped(), &parse("entra-signin", &lines)).is_empty());
+}

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 pub use crate::detection::{
     ConditionValue, DistinctConfig, FlatlineConfig, ListConfig, LookalikeConfig, NewTermConfig, Scalar, Selection,
-    Selections, SequenceConfig, StepConfig, ThresholdConfig,
+    Selections, SequenceConfig, StepConfig, ThresholdConfig, TravelConfig,
 };
 
 /// Why a configuration could not be loaded.
@@ -663,6 +663,9 @@ pub struct RuleConfig {
     /// A source silent for too long in its active hours.
     #[serde(default)]
     pub flatline: Option<FlatlineConfig>,
+    /// Two sign-ins too far apart for the time between them.
+    #[serde(default)]
+    pub travel: Option<TravelConfig>,
     /// One sentence for the email: why this matters.
     #[serde(default)]
     pub description: Option<String>,

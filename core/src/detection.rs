@@ -236,3 +236,42 @@ fn default_active_until() -> TimeOfDay {
 fn default_flatline_forget_secs() -> u64 {
     7 * 86_400
 }
+
+/// Two sign-ins of one group (an account) too far apart for the time
+/// between them (`[rules.travel]`): impossible travel. Only events with
+/// `source.geo.lat` and `source.geo.lon` count.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TravelConfig {
+    /// The speed, in km/h, above which the journey is impossible (default
+    /// 900, an airliner's).
+    #[serde(default = "default_max_kmh")]
+    pub max_kmh: u32,
+    /// Sign-ins nearer than this, in km, never count (geo-IP places an
+    /// address only roughly; default 500).
+    #[serde(default = "default_min_km")]
+    pub min_km: u32,
+    /// Sign-ins further apart in time than this, in seconds, are not
+    /// compared (default a day).
+    #[serde(default = "default_travel_within_secs")]
+    pub within_secs: u64,
+    /// As for a threshold (default `user.name`).
+    #[serde(default = "default_travel_group_by")]
+    pub group_by: Vec<String>,
+}
+
+fn default_max_kmh() -> u32 {
+    900
+}
+
+fn default_min_km() -> u32 {
+    500
+}
+
+fn default_travel_within_secs() -> u64 {
+    86_400
+}
+
+fn default_travel_group_by() -> Vec<String> {
+    vec!["user.name".into()]
+}

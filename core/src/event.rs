@@ -220,6 +220,13 @@ pub struct Event {
     /// City of the client address, when the log says.
     #[serde(rename = "source.geo.city_name", default, skip_serializing_if = "Option::is_none")]
     pub source_city: Option<String>,
+    /// Latitude of the client address in degrees, when the log says (Entra
+    /// ID sign-ins' `geoCoordinates`).
+    #[serde(rename = "source.geo.lat", default, skip_serializing_if = "Option::is_none")]
+    pub source_lat: Option<f64>,
+    /// Longitude of the client address in degrees, when the log says.
+    #[serde(rename = "source.geo.lon", default, skip_serializing_if = "Option::is_none")]
+    pub source_lon: Option<f64>,
     /// Server address of a network connection (firewall traffic logs).
     #[serde(rename = "destination.ip", default, skip_serializing_if = "Option::is_none")]
     pub destination_ip: Option<String>,
@@ -364,6 +371,8 @@ impl Event {
             source_mac: None,
             source_country: None,
             source_city: None,
+            source_lat: None,
+            source_lon: None,
             destination_ip: None,
             destination_port: None,
             user_name: None,
@@ -453,6 +462,8 @@ impl Event {
         w.opt_str("source.mac", self.source_mac.as_deref());
         w.opt_str("source.geo.country_iso_code", self.source_country.as_deref());
         w.opt_str("source.geo.city_name", self.source_city.as_deref());
+        w.opt_f64("source.geo.lat", self.source_lat);
+        w.opt_f64("source.geo.lon", self.source_lon);
         w.opt_str("destination.ip", self.destination_ip.as_deref());
         w.opt_u64("destination.port", self.destination_port);
         w.opt_str("user.name", self.user_name.as_deref());
@@ -549,6 +560,7 @@ mod tests {
         (e.reason, e.code, e.duration_ms) = (text("reason"), text("code"), Some(7));
         (e.source_ip, e.source_port, e.source_mac) = (text("ip"), Some(22), text("mac"));
         (e.source_country, e.source_city) = (text("country"), text("city"));
+        (e.source_lat, e.source_lon) = (Some(53.8), Some(-1.55));
         (e.destination_ip, e.destination_port) = (text("dest"), Some(443));
         (e.user_name, e.user_domain, e.user_attribution) = (text("user"), text("domain"), text("lease"));
         (e.user_full_name, e.user_role, e.user_year_group) = (text("full"), text("role"), Some(9));

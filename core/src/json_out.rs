@@ -54,6 +54,20 @@ impl<'a> ObjectWriter<'a> {
         }
     }
 
+    /// A floating-point number field, written as `serde_json` writes it
+    /// (shortest round-trip form, `null` when not finite), left out when
+    /// `None`.
+    pub(crate) fn opt_f64(&mut self, name: &str, value: Option<f64>) {
+        if let Some(value) = value {
+            self.name(name);
+            if value.is_finite() {
+                self.out.extend_from_slice(ryu::Buffer::new().format_finite(value).as_bytes());
+            } else {
+                self.out.extend_from_slice(b"null");
+            }
+        }
+    }
+
     /// An array of strings, left out when empty.
     pub(crate) fn str_list(&mut self, name: &str, values: &[String]) {
         if values.is_empty() {

@@ -15,8 +15,8 @@
 //!   [`words`] (the keyword rules), [`matching`] (every event a condition
 //!   holds for), [`threshold`] (also the web filter's blocked verdicts),
 //!   [`distinct`], [`sequence`], [`list`] (with [`lists`], the list files),
-//!   [`new_term`], [`lookalike`], [`flatline`] (the one the clock
-//!   completes: a source gone silent).
+//!   [`new_term`], [`lookalike`], [`travel`] (impossible travel),
+//!   [`flatline`] (the one the clock completes: a source gone silent).
 //! - [`window`] and [`groups`]: event-time windows and bounded per-group
 //!   state for the windowed types.
 //! - [`evaluation`]: measuring the rules on labelled queries.
@@ -43,6 +43,7 @@ pub mod template;
 pub(crate) mod testing;
 pub mod threshold;
 pub mod tokens;
+pub mod travel;
 pub mod window;
 pub mod words;
 
@@ -59,7 +60,7 @@ use std::time::Duration;
 use thiserror::Error;
 use vigil_core::config::{
     AlerterConfig, BlockedConfig, DateSpan, DistinctConfig, FlatlineConfig, ListConfig, LookalikeConfig, NewTermConfig,
-    Role, RuleConfig, Selections, SequenceConfig, Severity, ThresholdConfig,
+    Role, RuleConfig, Selections, SequenceConfig, Severity, ThresholdConfig, TravelConfig,
 };
 use vigil_core::Event;
 use words::Keywords;
@@ -108,6 +109,8 @@ pub struct Rule {
     pub lookalike: Option<LookalikeConfig>,
     /// A flatline rule's silence, grouping and active hours.
     pub flatline: Option<FlatlineConfig>,
+    /// An impossible-travel rule's speed, distance, window and grouping.
+    pub travel: Option<TravelConfig>,
 }
 
 impl Rule {
@@ -141,6 +144,7 @@ impl Rule {
             new_term: config.new_term.clone(),
             lookalike: config.lookalike.clone(),
             flatline: config.flatline.clone(),
+            travel: config.travel.clone(),
         }
     }
 
@@ -195,10 +199,11 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         rule.new_term.is_some(),
         rule.lookalike.is_some(),
         rule.flatline.is_some(),
+        rule.travel.is_some(),
     ];
     if kinds.iter().filter(|k| **k).count() > 1 {
         return Err(invalid(
-            "has more than one of phrases/all/patterns, blocked, threshold, distinct, sequence, list, new_term, lookalike and flatline",
+            "has more than one of phrases/all/patterns, blocked, threshold, distinct, sequence, list, new_term, lookalike, flatline and travel",
         ));
     }
     if rule.has_words() {
@@ -223,13 +228,15 @@ fn compile(index: usize, rule: &Rule, setup: &Setup) -> Result<Option<Box<dyn Ru
         Box::new(lookalike::Lookalike::new(index, id, config, filter()?, setup)?)
     } else if let Some(config) = &rule.new_term {
         Box::new(new_term::NewTerm::new(index, id, config, filter()?, setup)?)
+    } else if let Some(config) = &rule.travel {
+        Box::new(travel::Travel::new(index, id, config, filter()?, setup)?)
     } else if let Some(config) = &rule.flatline {
         Box::new(flatline::Flatline::new(index, id, config, filter()?, setup)?)
     } else if rule.when.is_some() {
         Box::new(matching::Matching::new(index, id, filter()?))
     } else {
         return Err(invalid(
-            "needs phrases, all or patterns, or else blocked, threshold, distinct, sequence, list, new_term, lookalike, flatline or when",
+            "needs phrases, all or patterns, or else blocked, threshold, distinct, sequence, list, new_term, lookalike, flatline, travel or when",
         ));
     };
     Ok(Some(compiled))

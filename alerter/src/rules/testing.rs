@@ -70,5 +70,6 @@ pub fn rule(id: &str) -> Rule {
         new_term: None,
         lookalike: None,
         flatline: None,
+        travel: None,
     }
 }

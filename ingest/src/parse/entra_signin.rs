@@ -43,7 +43,8 @@
 //! (diagnostic records: else `identity`); `source.ip` = `ipAddress` (else
 //! `callerIpAddress`); `source.geo.country_iso_code` =
 //! `location.countryOrRegion` (else the record's `location`);
-//! `source.geo.city_name` = `location.city`; `device.name` =
+//! `source.geo.city_name` = `location.city`; `source.geo.lat`, `source.geo.lon`
+//! = `location.geoCoordinates` (when both are given and on the globe); `device.name` =
 //! `deviceDetail.displayName`; `user_agent.original` = `userAgent`;
 //! `access.policy` = `conditionalAccessStatus`, followed by `: ` and the
 //! names (joined by `; `) of the applied policies whose `result` is that same
@@ -139,6 +140,13 @@ struct Location<'a> {
     city: Option<Text<'a>>,
     #[serde(borrow)]
     country_or_region: Option<Text<'a>>,
+    geo_coordinates: Option<Coordinates>,
+}
+
+#[derive(Deserialize)]
+struct Coordinates {
+    latitude: Option<f64>,
+    longitude: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -283,6 +291,12 @@ impl Parser for EntraSigninParser {
         e.user_name = present(s.user_principal_name.as_deref());
         e.user_full_name = present(s.user_display_name.as_deref()).or(env.identity);
         e.source_ip = present(s.ip_address.as_deref()).or(env.ip);
+        if let Some(Coordinates { latitude: Some(lat), longitude: Some(lon) }) =
+            s.location.as_ref().and_then(|l| l.geo_coordinates.as_ref())
+        {
+            let on_earth = lat.abs() <= 90.0 && lon.abs() <= 180.0;
+            (e.source_lat, e.source_lon) = if on_earth { (Some(*lat), Some(*lon)) } else { (None, None) };
+        }
         let (city, country) =
             s.location.map_or((None, None), |l| (present(l.city.as_deref()), present(l.country_or_region.as_deref())));
         e.source_city = city;
@@ -330,6 +344,7 @@ mod tests {
         assert_eq!(e.user_full_name.as_deref(), Some("Lowri Evans"));
         assert_eq!(e.source_ip.as_deref(), Some("81.2.69.144"));
         assert_eq!((e.source_country.as_deref(), e.source_city.as_deref()), (Some("GB"), Some("Leeds")));
+        assert_eq!((e.source_lat, e.source_lon), (Some(53.8), Some(-1.55)));
         assert_eq!(e.device_name.as_deref(), Some("LIB-PC-07"));
         assert_eq!(e.user_agent.as_deref(), Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Edg/120.0"));
         assert_eq!(e.access_policy.as_deref(), Some("failure: Block legacy authentication"));
@@ -354,6 +369,7 @@ mod tests {
         assert_eq!(e.user_name.as_deref(), Some("test@school.org"));
         assert_eq!(e.user_full_name.as_deref(), Some("Test LTest"));
         assert_eq!((e.source_country.as_deref(), e.source_city.as_deref()), (Some("FR"), Some("Champs-Sur-Marne")));
+        assert_eq!((e.source_lat, e.source_lon), (Some(48.85), Some(2.6)));
         assert_eq!(e.device_name, None);
         assert_eq!(e.user_agent.as_deref(), Some("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)"));
         assert_eq!(e.access_policy.as_deref(), Some("success: Require MFA for staff; Require compliant device"));
@@ -371,7 +387,7 @@ mod tests {
         assert!(e.reason.as_deref().unwrap().starts_with("Account is locked"));
         assert_eq!((e.source_ip.as_deref(), e.source_country.as_deref()), (Some("203.0.113.9"), Some("GB")));
         assert_eq!(e.user_full_name.as_deref(), Some("Year 9 Pupil"));
-        assert_eq!((e.access_policy, e.source_city), (None, None));
+        assert_eq!((e.access_policy, e.source_city, e.source_lat), (None, None, None));
     }
 
     fn with_code(code: &str) -> Event {
