@@ -79,7 +79,7 @@ enum Command {
         /// The query: `field:value`, "phrases", AND/OR/NOT, ranges `[a TO b]`.
         query: String,
     },
-    /// Measure or list the alert rules a configuration loads.
+    /// Measure or list the alert rules a configuration loads; import Sigma rules.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
@@ -115,6 +115,18 @@ enum RulesCommand {
         /// The configuration file.
         #[arg(long, env = "VIGIL_CONFIG")]
         config: PathBuf,
+    },
+    /// Convert Sigma rules (`.yml` files, or folders of them) into Vigil rule
+    /// files, reporting each rule that cannot be converted and why; fails when
+    /// any could not.
+    ImportSigma {
+        /// A folder to write one Vigil rule file per converted rule into (for
+        /// `[alerter] rules_dir`); without it the rules are printed.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Sigma rule files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
     },
 }
 
@@ -167,6 +179,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             rules_cmd::test(&load(&config)?, &files, show)
         }
         Command::Rules { command: RulesCommand::List { config } } => rules_cmd::list(&load(&config)?),
+        Command::Rules { command: RulesCommand::ImportSigma { out, paths } } => {
+            rules_cmd::import_sigma(&paths, out.as_deref())
+        }
         Command::Parse { format, max_line_bytes, file } => parse_cmd::parse(&format, max_line_bytes, file.as_deref()),
     }
 }

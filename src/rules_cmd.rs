@@ -1,12 +1,14 @@
 //! `vigil rules test` and `vigil rules list`: measuring and showing the rules
-//! a configuration loads (the shipped library with the school's changes).
+//! a configuration loads (the shipped library with the school's changes);
+//! `vigil rules import-sigma`: converting Sigma rules into Vigil's.
 
 use anyhow::Context;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use vigil_alerter::rules::evaluation::{read_rows, Report, Row, BENIGN};
 use vigil_alerter::rules::library::TEST_ROWS;
 use vigil_alerter::rules::RuleSet;
+use vigil_alerter::sigma::Import;
 use vigil_core::Config;
 
 /// Prints recall per category and false alerts per 100 000 benign rows for
@@ -59,4 +61,66 @@ pub fn list(config: &Config) -> anyhow::Result<()> {
     }
     print!("{out}");
     Ok(())
+}
+
+/// Converts the Sigma rules in `paths` (files, or folders read
+/// recursively for `*.yml` and `*.yaml`): writes one rule file per
+/// converted rule into `out` (or prints them), reports every rule, and
+/// fails when any could not be converted.
+pub fn import_sigma(paths: &[PathBuf], out: Option<&Path>) -> anyhow::Result<()> {
+    let mut import = Import::default();
+    for file in sigma_files(paths)? {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+        import.add(&file.display().to_string(), &text);
+    }
+    let import = import.finish();
+    if let Some(out) = out {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    }
+    let mut report = String::new();
+    for converted in &import.converted {
+        match out {
+            Some(out) => {
+                let path = out.join(format!("{}.toml", converted.rule.id));
+                std::fs::write(&path, &converted.toml).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            None => println!("{}", converted.toml),
+        }
+        let _ = writeln!(report, "converted      {}: {} -> {}", converted.origin, converted.title, converted.rule.id);
+    }
+    for failed in &import.failed {
+        let _ = writeln!(report, "not converted  {}: {}: {}", failed.origin, failed.title, failed.reason);
+    }
+    let total = import.converted.len() + import.failed.len();
+    let _ = writeln!(report, "{} of {total} Sigma rules converted", import.converted.len());
+    if out.is_some() {
+        print!("{report}");
+    } else {
+        eprint!("{report}");
+    }
+    if !import.failed.is_empty() {
+        anyhow::bail!("{} of {total} Sigma rules could not be converted (reasons above)", import.failed.len());
+    }
+    Ok(())
+}
+
+/// The Sigma files of `paths`, each folder's sorted.
+fn sigma_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    let mut pending: Vec<PathBuf> = paths.iter().rev().cloned().collect();
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            let entries =
+                std::fs::read_dir(&path).with_context(|| format!("cannot read the folder {}", path.display()))?;
+            let mut inside: Vec<PathBuf> = entries.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+            inside.retain(|p| p.is_dir() || p.extension().is_some_and(|e| e == "yml" || e == "yaml"));
+            inside.sort();
+            pending.extend(inside.into_iter().rev());
+        } else if path.exists() {
+            files.push(path);
+        } else {
+            anyhow::bail!("cannot read {}: no such file or folder", path.display());
+        }
+    }
+    Ok(files)
 }

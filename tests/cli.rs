@@ -83,3 +83,32 @@ fn unreachable_broker_is_a_clear_error() {
     assert!(stderr.contains("cannot reach the Kafka brokers at 127.0.0.1:1"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[test]
+fn import_sigma_writes_rules_a_config_loads_and_fails_naming_each_unconvertible_rule() {
+    let dir = TestDir::new();
+    let fixtures = repo().join("alerter/tests/fixtures/sigma");
+    let out_dir = dir.path().join("sigma-rules");
+    let out = run(vigil().args(["rules", "import-sigma", "--out"]).arg(&out_dir).arg(fixtures.join("convertible")));
+    assert_success(&out, "vigil rules import-sigma");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("32 of 32 Sigma rules converted"), "{stdout}");
+    assert_eq!(files_with_ext(&out_dir, "toml").len(), 32);
+    let config = dir.write(
+        "vigil.toml",
+        format!("data_dir = \"var\"\n[alerter]\nlibrary = false\nrules_dir = {:?}\n", out_dir.display().to_string()),
+    );
+    let list = run(vigil().args(["rules", "list", "--config"]).arg(&config));
+    assert_success(&list, "vigil rules list");
+    let listed = String::from_utf8_lossy(&list.stdout);
+    assert!(listed.contains("sigma.suspicious-user-agent\tsigma\thigh\tict"), "{listed}");
+
+    let out = run(vigil().args(["rules", "import-sigma"]).arg(fixtures.join("unconvertible")));
+    assert!(!out.status.success(), "some rules could not be converted");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("not converted  ") && stderr.contains("the field cs-cookie has no Vigil event field"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("error: 9 of 9 Sigma rules could not be converted"), "{stderr}");
+}

@@ -19,6 +19,7 @@
 //!   delivering emails.
 //! - [`state`]: what survives a restart (throttle, emailed ids, held alerts,
 //!   digests).
+//! - [`sigma`]: converting Sigma rules into Vigil rules.
 //! - [`pipeline`]: the consume → alert → email → publish → commit loop.
 #![deny(missing_docs)]
 
@@ -37,6 +38,7 @@ pub mod postbox;
 pub mod quiet_hours;
 pub mod routing;
 pub mod rules;
+pub mod sigma;
 pub mod state;
 #[cfg(test)]
 mod test_alerts;

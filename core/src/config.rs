@@ -620,17 +620,17 @@ pub struct RuleConfig {
     #[serde(default)]
     pub notify: Option<Role>,
     /// Phrase templates matched on word boundaries after normalisation.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phrases: Vec<String>,
     /// Combinations: every template of one inner list must occur in the
     /// same field, in any order.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub all: Vec<Vec<String>>,
     /// Regular expressions over the field's plain normalised text.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub patterns: Vec<String>,
     /// Phrase templates that, in the same field, make a match benign.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<String>,
     /// A web-filter verdict rule: repeated blocked requests in categories.
     #[serde(default)]
