@@ -60,16 +60,23 @@ impl ContextSource for IndexContext {
     }
 }
 
+/// The events a user's or address's context shows.
+const CONTEXT_EVENTS: &str = "(event.action:blocked OR email.subject:[0 TO *] OR search.query:[0 TO *])";
+/// The events an account's or address's sign-in context shows.
+const SIGN_INS: &str = "event.kind:auth";
+
 /// The context events of `who`, in tantivy's query syntax. `[0 TO *]`
 /// matches a text field holding any word: its words are runs of letters
 /// and digits, and `0` sorts before every one of them (tantivy drops
 /// `[* TO *]` as matching nothing in particular).
 fn context_query(who: Who<'_>) -> String {
-    let (field, value) = match who {
-        Who::User(user) => ("user.name", user),
-        Who::Address(ip) => ("source.ip", ip),
+    let (field, value, events) = match who {
+        Who::User(user) => ("user.name", user, CONTEXT_EVENTS),
+        Who::Address(ip) => ("source.ip", ip, CONTEXT_EVENTS),
+        Who::SignInsOf(user) => ("user.name", user, SIGN_INS),
+        Who::SignInsFrom(ip) => ("source.ip", ip, SIGN_INS),
     };
-    format!("{field}:{} AND (event.action:blocked OR email.subject:[0 TO *] OR search.query:[0 TO *])", quoted(value))
+    format!("{field}:{} AND {events}", quoted(value))
 }
 
 /// `value` as a quoted term: inside double quotes tantivy's query parser
@@ -161,6 +168,8 @@ mod tests {
                 event("h1", "school-a", Some(hostile), 5, searched("hostile")),
                 event("h2", "school-a", Some("o"), 5, searched("near miss")),
                 event("ip1", "school-a", None, 6, searched("by address")),
+                event("a1", "school-a", Some("root"), 7, |e| e.kind = EventKind::Auth),
+                event("a2", "school-a", Some("admin"), 8, |e| e.kind = EventKind::Auth),
             ],
         )
         .await;
@@ -171,6 +180,8 @@ mod tests {
         assert_eq!(ids(recent(Who::User("l.evans"), 0, 59, 2)), ["s2", "m1"]);
         assert_eq!(ids(recent(Who::User(hostile), 0, 59, 10)), ["h1"], "quotes, backslashes and syntax are literal");
         assert_eq!(ids(recent(Who::Address("10.0.0.7"), 6, 6, 10)), ["ip1"]);
+        assert_eq!(ids(recent(Who::SignInsFrom("10.0.0.7"), 0, 59, 10)), ["a2", "a1"], "sign-ins, whoever tried");
+        assert_eq!(ids(recent(Who::SignInsOf("root"), 0, 59, 10)), ["a1"]);
         assert_eq!(ids(source.recent("school-b", Who::User("l.evans"), at(0), at(59), 10)), ["other-school"]);
         let err = source.recent("../x", Who::User("l.evans"), at(0), at(59), 10).unwrap_err().to_string();
         assert!(err.contains("is not allowed"), "{err}");

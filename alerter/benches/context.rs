@@ -74,7 +74,8 @@ fn alert_on(event: &Event) -> Alert {
         flatline: None,
         travel: None,
     };
-    let found = RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None };
+    let found =
+        RuleMatch { rule: 0, phrase: "volcano".into(), field: Field::SearchQuery, group: None, group_field: None };
     Alert::new(&rule, &found, event, 0)
 }
 

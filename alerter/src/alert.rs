@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use vigil_core::config::{Delivery, Role, Severity};
 use vigil_core::event::hex;
-use vigil_core::Event;
+use vigil_core::{Event, EventKind};
 
 /// One raised alert. On the wire a flat JSON object with dotted names, like
 /// the event it came from; the event's fields keep their names.
@@ -48,6 +48,12 @@ pub struct Alert {
     /// account): whom the alert is about.
     #[serde(rename = "alert.group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
+    /// The field whose value the group is (`source.ip`), when it is one.
+    #[serde(rename = "alert.group_field", default, skip_serializing_if = "Option::is_none")]
+    pub group_field: Option<Field>,
+    /// The kind of the matching event (`auth`, `proxy`, ...).
+    #[serde(rename = "event.kind", default, skip_serializing_if = "Option::is_none")]
+    pub event_kind: Option<EventKind>,
     /// The school.
     pub tenant: String,
     /// The user the event is attributed to.
@@ -129,6 +135,8 @@ impl Alert {
             field: found.field,
             suppressed,
             group: found.group.clone(),
+            group_field: found.group_field,
+            event_kind: Some(event.kind),
             tenant: event.tenant.to_string(),
             user_name: event.user_name.clone(),
             source_ip: event.source_ip.clone(),
@@ -158,6 +166,12 @@ impl Alert {
         hasher.update([0]);
         hasher.update(event_id.as_bytes());
         hex(&hasher.finalize()[..16])
+    }
+
+    /// Whether the alert is about an address (a windowed rule grouped by
+    /// `source.ip`) rather than about the matching event's user.
+    pub fn about_address(&self) -> bool {
+        self.group.is_some() && self.group_field == Some(Field::SourceIp)
     }
 
     /// Who the alert is about: a windowed rule's group, else the user,

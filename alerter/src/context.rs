@@ -14,15 +14,23 @@
 //!
 //! [`Context::attach`] merges both, one entry per event id, and keeps the
 //! entries nearest the alert's event in time.
+//!
+//! A windowed rule's alert is about its group ([`Who::of`]): an address
+//! that failed to sign in again and again (a threshold by `source.ip`)
+//! shows that address's sign-in attempts, whichever accounts they tried;
+//! an account's shows the account's. Sign-ins are kept apart from the
+//! searches, mails and blocked requests, so a pupil's alert never lists
+//! their sign-ins.
 
 use crate::alert::Alert;
+use crate::rules::Field;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::Arc;
 use vigil_core::config::AlerterConfig;
-use vigil_core::Event;
+use vigil_core::{Event, EventKind};
 
 /// Log values in an entry are cut to this many characters (the last one
 /// then `…`).
@@ -49,6 +57,9 @@ pub enum EntryKind {
     /// A web request, by its domain (blocked ones; the alert's own event
     /// by its full URL).
     Request,
+    /// A sign-in attempt, by its action, account and address (only in the
+    /// context of an alert about an address or account's sign-ins).
+    SignIn,
     /// Any other event (only ever the alert's own): its `event.action`.
     Other,
 }
@@ -73,6 +84,9 @@ pub struct ContextEntry {
     /// The web filter's category, capped like `text`.
     #[serde(rename = "filter.category", default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// For a sign-in, the account it tried, capped like `text`.
+    #[serde(rename = "user.name", default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// How many events this entry stands for: identical entries (same kind,
     /// text, verdict and category) in the window are shown once.
     #[serde(default = "one", skip_serializing_if = "is_one")]
@@ -110,13 +124,36 @@ impl ContextEntry {
         Some(ContextEntry::new(event, kind, text, blocked))
     }
 
+    /// The entry for a sign-in event (`event.kind` auth): `login-failed:
+    /// root from 203.0.113.77`; `None` for other events.
+    pub fn sign_in(event: &Event) -> Option<ContextEntry> {
+        if event.kind != EventKind::Auth {
+            return None;
+        }
+        let mut text = event.action.to_string();
+        if let Some(user) = non_blank(&event.user_name) {
+            text.push_str(": ");
+            text.push_str(user);
+        }
+        if let Some(ip) = non_blank(&event.source_ip) {
+            text.push_str(" from ");
+            text.push_str(ip);
+        }
+        let user = non_blank(&event.user_name).map(capped);
+        Some(ContextEntry { user, ..ContextEntry::new(event, EntryKind::SignIn, &text, false) })
+    }
+
     /// The entry for the event an alert was raised on, marked as such: as
-    /// [`ContextEntry::of`], else its full URL, else its action.
+    /// [`ContextEntry::of`], else as a sign-in, else its full URL, else its
+    /// action.
     pub fn of_alert_event(event: &Event) -> ContextEntry {
-        let entry = ContextEntry::of(event).unwrap_or_else(|| match non_blank(&event.url_full) {
-            Some(url) => ContextEntry::new(event, EntryKind::Request, url, false),
-            None => ContextEntry::new(event, EntryKind::Other, event.action.as_str(), false),
-        });
+        let entry =
+            ContextEntry::of(event).or_else(|| ContextEntry::sign_in(event)).unwrap_or_else(|| {
+                match non_blank(&event.url_full) {
+                    Some(url) => ContextEntry::new(event, EntryKind::Request, url, false),
+                    None => ContextEntry::new(event, EntryKind::Other, event.action.as_str(), false),
+                }
+            });
         ContextEntry { alert_event: true, ..entry }
     }
 
@@ -128,6 +165,7 @@ impl ContextEntry {
             text: capped(text),
             blocked,
             category: non_blank(&event.filter_category).map(capped),
+            user: None,
             times: 1,
             alert_event: false,
         }
@@ -154,19 +192,51 @@ pub fn capped(text: &str) -> String {
 /// Whose events make an alert's context.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who<'a> {
-    /// The user the alert's event is attributed to (`user.name`).
+    /// The user the alert's event is attributed to (`user.name`): their
+    /// searches, mails and blocked requests.
     User(&'a str),
-    /// The client address, when the event has no user (`source.ip`).
+    /// The client address, when the event has no user (`source.ip`): its
+    /// searches, mails and blocked requests that name no user.
     Address(&'a str),
+    /// An account's sign-in attempts (`user.name`, `event.kind` auth).
+    SignInsOf(&'a str),
+    /// Every sign-in attempt from an address (`source.ip`, `event.kind`
+    /// auth), whichever account it tried.
+    SignInsFrom(&'a str),
 }
 
 impl<'a> Who<'a> {
-    /// Whom `alert` is about, if anyone.
+    /// Whom `alert` is about, if anyone: a windowed rule's group when it is
+    /// one address or account (sign-ins for an alert on a sign-in), else
+    /// the event's user, else its address.
     pub fn of(alert: &'a Alert) -> Option<Who<'a>> {
+        let sign_in = alert.event_kind == Some(EventKind::Auth);
+        match (alert.group.as_deref(), alert.group_field) {
+            (Some(ip), Some(Field::SourceIp)) if sign_in => return Some(Who::SignInsFrom(ip)),
+            (Some(user), Some(Field::UserName)) if sign_in => return Some(Who::SignInsOf(user)),
+            (Some(ip), Some(Field::SourceIp)) => return Some(Who::Address(ip)),
+            (Some(user), Some(Field::UserName)) => return Some(Who::User(user)),
+            _ => {}
+        }
         match (&alert.user_name, &alert.source_ip) {
+            (Some(user), _) if sign_in => Some(Who::SignInsOf(user)),
             (Some(user), _) => Some(Who::User(user)),
+            (None, Some(ip)) if sign_in => Some(Who::SignInsFrom(ip)),
             (None, Some(ip)) => Some(Who::Address(ip)),
             (None, None) => None,
+        }
+    }
+
+    /// Whether `event` is one of this one's, and its entry if so.
+    fn entry_of(self, event: &Event) -> Option<ContextEntry> {
+        let same = |a: &Option<String>, b: &str| a.as_deref().is_some_and(|a| a.eq_ignore_ascii_case(b));
+        match self {
+            Who::User(_) | Who::Address(_) => {
+                let mine = Who::of_event(event).is_some_and(|w| w.key(&event.tenant) == self.key(&event.tenant));
+                mine.then(|| ContextEntry::of(event)).flatten()
+            }
+            Who::SignInsOf(user) => same(&event.user_name, user).then(|| ContextEntry::sign_in(event)).flatten(),
+            Who::SignInsFrom(ip) => same(&event.source_ip, ip).then(|| ContextEntry::sign_in(event)).flatten(),
         }
     }
 
@@ -181,10 +251,13 @@ impl<'a> Who<'a> {
     /// The window's key: tenant, kind and value, the value lower-cased as
     /// the index compares them.
     fn key(self, tenant: &str) -> String {
-        match self {
-            Who::User(user) => format!("{tenant}\0u\0{}", user.to_lowercase()),
-            Who::Address(ip) => format!("{tenant}\0a\0{}", ip.to_lowercase()),
-        }
+        let (kind, value) = match self {
+            Who::User(user) => ('u', user),
+            Who::Address(ip) => ('a', ip),
+            Who::SignInsOf(user) => ('U', user),
+            Who::SignInsFrom(ip) => ('A', ip),
+        };
+        format!("{tenant}\0{kind}\0{}", value.to_lowercase())
     }
 }
 
@@ -201,13 +274,15 @@ pub struct ContextSourceError {
 /// search index, so that an alert raised just after a restart still shows
 /// what came before it.
 pub trait ContextSource: fmt::Debug + Send + Sync {
-    /// Events of tenant `tenant` whose user (or, for [`Who::Address`],
-    /// whose `source.ip`, compared without regard to case) is `who`, with
-    /// `from <= @timestamp <= to`, the newest first, at most `limit`.
-    /// Others may be among them and are skipped: events that are not
-    /// context ([`ContextEntry::of`]) and, for an address, events that name
-    /// a user (someone else may have had the address). No data is not an
-    /// error: a source with nothing to read returns an empty list.
+    /// Events of tenant `tenant` whose user (or, for [`Who::Address`] and
+    /// [`Who::SignInsFrom`], whose `source.ip`, compared without regard to
+    /// case) is `who`, with `from <= @timestamp <= to`, the newest first,
+    /// at most `limit`; for the sign-in kinds of `who`, sign-in events
+    /// (`event.kind` auth). Others may be among them and are skipped:
+    /// events that are not context ([`ContextEntry::of`], or for sign-ins
+    /// [`ContextEntry::sign_in`]) and, for [`Who::Address`], events that
+    /// name a user (someone else may have had the address). No data is not
+    /// an error: a source with nothing to read returns an empty list.
     fn recent(
         &self,
         tenant: &str,
@@ -348,10 +423,18 @@ impl Context {
         Context { source: Some(source), ..self }
     }
 
-    /// Remembers `event` if it is context.
+    /// Remembers `event` if it is context: a sign-in both for its account
+    /// and for its address.
     pub fn observe(&mut self, event: &Event) {
         self.newest = self.newest.max(Some(event.timestamp));
-        if let (Some(who), Some(entry)) = (Who::of_event(event), ContextEntry::of(event)) {
+        if let Some(entry) = ContextEntry::sign_in(event) {
+            if let Some(user) = non_blank(&event.user_name) {
+                self.window.push(&event.tenant, Who::SignInsOf(user), entry.clone());
+            }
+            if let Some(ip) = non_blank(&event.source_ip) {
+                self.window.push(&event.tenant, Who::SignInsFrom(ip), entry);
+            }
+        } else if let (Some(who), Some(entry)) = (Who::of_event(event), ContextEntry::of(event)) {
             self.window.push(&event.tenant, who, entry);
         }
     }
@@ -376,10 +459,8 @@ impl Context {
         let from = at.checked_sub_signed(self.before).unwrap_or(DateTime::<Utc>::MIN_UTC);
         let to = at.checked_add_signed(self.after).unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut others: Vec<ContextEntry> = self.window.around(&alert.tenant, who, from, to).cloned().collect();
-        let key = who.key(&alert.tenant);
         let read = self.read_source(alert, who, from, to);
-        let theirs = read.iter().filter(|e| Who::of_event(e).is_some_and(|w| w.key(&e.tenant) == key));
-        others.extend(theirs.filter_map(ContextEntry::of));
+        others.extend(read.iter().filter(|e| *e.tenant == *alert.tenant).filter_map(|e| who.entry_of(e)));
         others.retain(|e| e.event_id != alert.event_id);
         others.sort_by(|a, b| a.event_id.cmp(&b.event_id));
         others.dedup_by(|a, b| a.event_id == b.event_id);
@@ -491,6 +572,7 @@ mod tests {
             phrase: "self harm".into(),
             field: crate::rules::Field::SearchQuery,
             group: None,
+            group_field: None,
         };
         Alert::new(&rule, &found, event, 0)
     }
@@ -545,8 +627,10 @@ mod tests {
                 .iter()
                 .filter(|e| e.tenant.as_str() == tenant && e.timestamp >= from && e.timestamp <= to)
                 .filter(|e| match who {
-                    Who::User(u) => e.user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(u)),
-                    Who::Address(a) => e.source_ip.as_deref() == Some(a),
+                    Who::User(u) | Who::SignInsOf(u) => {
+                        e.user_name.as_deref().is_some_and(|n| n.eq_ignore_ascii_case(u))
+                    }
+                    Who::Address(a) | Who::SignInsFrom(a) => e.source_ip.as_deref() == Some(a),
                 })
                 .cloned()
                 .collect();
@@ -686,6 +770,73 @@ mod tests {
         let alert = alert_after(&mut context, &events, "match");
         let ids: Vec<_> = alert.context.iter().map(|e| e.event_id.as_str()).collect();
         assert_eq!(ids, ["same-ip", "match"]);
+    }
+
+    /// A failed sign-in of `user` from `ip` at `minutes`.
+    fn failed(id: &str, minutes: i64, user: &str, ip: &str) -> Event {
+        event(id, minutes, |e| {
+            (e.kind, e.action, e.outcome) = (EventKind::Auth, "login-failed".into(), Outcome::Failure);
+            e.user_name = Some(user.into());
+            e.source_ip = Some(ip.into());
+        })
+    }
+
+    /// The alert of a windowed rule grouped by `field` whose match `event`
+    /// completed for `group`.
+    fn grouped_alert(event: &Event, field: crate::rules::Field, group: &str) -> Alert {
+        let rule = crate::rules::testing::rule("brute-force.ssh");
+        let found = crate::rules::RuleMatch {
+            rule: 0,
+            phrase: "3 events".into(),
+            field,
+            group: Some(group.into()),
+            group_field: Some(field),
+        };
+        Alert::new(&rule, &found, event, 0)
+    }
+
+    #[test]
+    fn an_address_alert_shows_the_addresss_attempts_whichever_account_and_an_account_alert_the_accounts() {
+        let mut context = Context::new(&config(20));
+        let events = [
+            failed("f1", -3, "root", "203.0.113.77"),
+            failed("f2", -2, "admin", "203.0.113.77"),
+            failed("elsewhere", -2, "root", "198.51.100.9"),
+            search("oracle-search", -2, "not shown"),
+            failed("f3", -1, "oracle", "203.0.113.77"),
+        ];
+        for e in &events {
+            context.observe(e);
+        }
+        let search_by_oracle = Event { user_name: Some("oracle".into()), ..events[3].clone() };
+        context.observe(&Event { id: "oracle-search-2".into(), ..search_by_oracle });
+        let mut alerts = vec![
+            grouped_alert(&events[4], crate::rules::Field::SourceIp, "203.0.113.77"),
+            grouped_alert(&events[2], crate::rules::Field::UserName, "root"),
+        ];
+        context.attach(&mut alerts);
+        let texts: Vec<&str> = alerts[0].context.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "login-failed: root from 203.0.113.77",
+                "login-failed: admin from 203.0.113.77",
+                "login-failed: oracle from 203.0.113.77"
+            ],
+            "the address's attempts, not oracle's searches"
+        );
+        assert!(alerts[0].context[2].alert_event && alerts[0].context[2].kind == EntryKind::SignIn);
+        let ids: Vec<&str> = alerts[1].context.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["f1", "elsewhere"], "root's attempts from both addresses");
+    }
+
+    #[test]
+    fn a_pupils_alert_shows_no_sign_ins() {
+        let mut context = Context::new(&config(20));
+        let events = [failed("f1", -3, "l.evans", "10.0.0.7"), search("match", 0, "how to self harm")];
+        let alert = alert_after(&mut context, &events, "match");
+        let ids: Vec<&str> = alert.context.iter().map(|e| e.event_id.as_str()).collect();
+        assert_eq!(ids, ["match"]);
     }
 
     #[test]

@@ -90,10 +90,15 @@ fn details(alert: &Alert) -> Vec<(&'static str, String)> {
     };
     let mut rows =
         vec![("Severity", alert.severity.as_str().to_string()), ("Category", alert.category.clone()), ("Rule", rule)];
-    rows.extend(person(alert));
-    let optional = [("Source IP", &alert.source_ip), ("Device", &alert.device_name)];
-    rows.extend(optional.into_iter().filter_map(|(label, v)| v.clone().map(|v| (label, v))));
-    rows.push(("How we know who it was", attribution(alert)));
+    if alert.about_address() {
+        rows.extend(alert.group.clone().map(|ip| ("Address", ip)));
+        rows.extend(accounts_tried(alert).map(|users| ("Accounts tried", users)));
+    } else {
+        rows.extend(person(alert));
+        let optional = [("Source IP", &alert.source_ip), ("Device", &alert.device_name)];
+        rows.extend(optional.into_iter().filter_map(|(label, v)| v.clone().map(|v| (label, v))));
+        rows.push(("How we know who it was", attribution(alert)));
+    }
     rows.extend(alert.host_name.clone().map(|host| ("Logged by", host)));
     rows.push(("Time (UTC)", alert.timestamp.format("%Y-%m-%d %H:%M:%S UTC").to_string()));
     rows.push(("Time (UK)", uk_time::format(alert.timestamp)));
@@ -146,6 +151,21 @@ fn person(alert: &Alert) -> Option<(&'static str, String)> {
     Some((label, value))
 }
 
+/// The accounts an address's sign-in attempts in the context tried, in
+/// order of first attempt ("root, admin, oracle"), for an alert about the
+/// address.
+fn accounts_tried(alert: &Alert) -> Option<String> {
+    let mut users: Vec<&str> = Vec::new();
+    let mut entries: Vec<&ContextEntry> = alert.context.iter().filter(|e| e.kind == EntryKind::SignIn).collect();
+    entries.sort_by_key(|e| e.timestamp);
+    for user in entries.iter().filter_map(|e| e.user.as_deref()) {
+        if !users.contains(&user) {
+            users.push(user);
+        }
+    }
+    (!users.is_empty()).then(|| users.join(", "))
+}
+
 /// How the alert's user was found, in plain words.
 fn attribution(alert: &Alert) -> String {
     let address = alert.source_ip.as_deref().unwrap_or("unknown");
@@ -171,6 +191,7 @@ fn context_row(entry: &ContextEntry) -> (String, &'static str, String) {
         (EntryKind::Email, _) => "Email",
         (EntryKind::Request, true) => "Blocked",
         (EntryKind::Request, false) => "Visited",
+        (EntryKind::SignIn, _) => "Sign-in",
         (EntryKind::Other, _) => "Event",
     };
     let mut details = one_line(&entry.text);
@@ -189,8 +210,8 @@ fn context_row(entry: &ContextEntry) -> (String, &'static str, String) {
 /// The context block's heading.
 fn context_heading(alert: &Alert) -> &'static str {
     match alert.user_name {
-        Some(_) => "What they did around this time",
-        None => "What this address did around this time",
+        Some(_) if !alert.about_address() => "What they did around this time",
+        _ => "What this address did around this time",
     }
 }
 
@@ -289,6 +310,8 @@ mod tests {
             field: Field::SearchQuery,
             suppressed: 2,
             group: None,
+            group_field: None,
+            event_kind: None,
             tenant: "school-a".into(),
             user_name: Some("pupil\r\nBcc: attacker@evil.example".into()),
             source_ip: Some("10.1.2.3".into()),

@@ -376,3 +376,48 @@ async fn a_proxy_log_silent_for_two_school_hours_is_emailed_once_across_a_restar
     result.unwrap();
     assert_eq!(alerts.len(), 1, "Thursday 08:05 to 11:05");
 }
+
+#[tokio::test]
+async fn a_brute_force_alert_is_about_the_address_and_shows_its_attempts_on_every_account() {
+    let dir = TempDir::new().unwrap();
+    let text = r#"
+data_dir = "var"
+[alerter]
+library = false
+[[alerter.rules]]
+id = "brute-force.ssh"
+category = "brute-force"
+severity = "high"
+notify = "ict"
+when = { "event.kind" = "auth", "event.action" = "login-failed" }
+threshold = { count = 3, within_secs = 600, group_by = ["source.ip"] }
+[email]
+from = "vigil@school.example"
+ict = ["ict@school.example"]
+"#;
+    let config = Config::from_toml(text, "test.toml", dir.path()).unwrap();
+    let attempt = |id: &str, minute: u32, user: &str| {
+        let mut e = Event::new(at(minute), EventKind::Auth, "login-failed", Outcome::Failure, "openssh", "sshd", "raw");
+        e.id = id.into();
+        e.tenant = "school-a".into();
+        e.user_name = Some(user.into());
+        e.source_ip = Some("203.0.113.77".into());
+        e.to_json()
+    };
+    let events = [attempt("a1", 0, "root"), attempt("a2", 1, "admin"), attempt("a3", 2, "oracle")];
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap(), &events).await;
+    result.unwrap();
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(
+        (alerts[0].group.as_deref(), alerts[0].group_field.map(|f| f.as_str())),
+        (Some("203.0.113.77"), Some("source.ip"))
+    );
+    let (text, html) = eml_bodies(&config, &alerts[0].id);
+    assert!(text.contains("Address: 203.0.113.77\n"), "{text}");
+    assert!(text.contains("Accounts tried: root, admin, oracle\n"), "{text}");
+    assert!(!text.contains("User: oracle"), "the completing attempt's account is not whom it is about: {text}");
+    assert!(text.contains("What this address did around this time"), "{text}");
+    assert!(text.contains("Sign-in: login-failed: root from 203.0.113.77"), "{text}");
+    assert!(text.contains("Sign-in: login-failed: oracle from 203.0.113.77 ← this alert"), "{text}");
+    assert!(html.contains("login-failed: admin from 203.0.113.77"), "{html}");
+}

@@ -85,7 +85,7 @@ impl RuleType for Distinct {
         if counted >= self.count {
             let phrase = format!("{counted} distinct {} {}", self.field.as_str(), self.grouped.describe(&key));
             let field = self.grouped.group_by.first_field().unwrap_or(self.field);
-            found.push(self.grouped.matched(&key, field, phrase));
+            found.push(self.grouped.matched(event, &key, field, phrase));
         }
     }
 

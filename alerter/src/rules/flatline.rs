@@ -108,7 +108,7 @@ impl Flatline {
         event.id = Event::derive_id(tenant, &self.id, heard.last as u64, key.as_bytes());
         event.tenant = Label::from(tenant.to_string());
         let field = self.grouped.group_by.first_field().unwrap_or(Field::ObserverProduct);
-        Timed { found: self.grouped.matched(key, field, phrase), event }
+        Timed { found: self.grouped.matched(&event, key, field, phrase), event }
     }
 }
 

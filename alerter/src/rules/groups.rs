@@ -66,6 +66,15 @@ impl GroupBy {
         key.split(SEPARATOR).next().unwrap_or_default()
     }
 
+    /// The field whose value is `event`'s group, when the group is one
+    /// field (of alternatives, the one present).
+    pub fn single_field(&self, event: &Event) -> Option<Field> {
+        match self.fields.as_slice() {
+            [alternatives] => alternatives.iter().copied().find(|f| f.values(event).first().is_some()),
+            _ => None,
+        }
+    }
+
     /// The first group field (the field an alert says it counted by).
     pub fn first_field(&self) -> Option<Field> {
         self.fields.first().and_then(|f| f.first().copied())
@@ -240,9 +249,11 @@ impl<S: GroupState> Grouped<S> {
         self.groups.restore(saved)
     }
 
-    /// The match of this rule for the group `key`: `phrase` found in `field`.
-    pub fn matched(&self, key: &str, field: Field, phrase: String) -> RuleMatch {
-        RuleMatch { rule: self.rule, phrase, field, group: Some(GroupBy::display(key)) }
+    /// The match of this rule for the group `key` of `event`: `phrase`
+    /// found in `field`.
+    pub fn matched(&self, event: &Event, key: &str, field: Field, phrase: String) -> RuleMatch {
+        let group_field = self.group_by.single_field(event);
+        RuleMatch { rule: self.rule, phrase, field, group: Some(GroupBy::display(key)), group_field }
     }
 
     /// "within 10 minutes by source.ip 203.0.113.77": how an alert says

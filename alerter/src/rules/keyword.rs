@@ -208,7 +208,7 @@ impl KeywordMatcher {
         let excepted = |rule: usize| marks.excepted[rule] == call;
         let push = |rule: usize, phrase: String, found: &mut Vec<RuleMatch>| {
             if !excepted(rule) && !found.iter().any(|f| f.rule == rule) {
-                found.push(RuleMatch { rule, phrase, field, group: None });
+                found.push(RuleMatch { rule, phrase, field, group: None, group_field: None });
             }
         };
         for &rule in rules.iter() {

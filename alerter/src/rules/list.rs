@@ -50,7 +50,7 @@ impl RuleType for List {
             entry.is_some()
         });
         if let Some(entry) = entry {
-            found.push(RuleMatch { rule: self.rule, phrase: entry, field: self.field, group: None });
+            found.push(RuleMatch { rule: self.rule, phrase: entry, field: self.field, group: None, group_field: None });
         }
     }
 }

@@ -60,7 +60,7 @@ impl RuleType for Lookalike {
         }
         if let Some(like) = own.domains().find(|own| looks_alike(&domain, own)) {
             let phrase = format!("{domain} looks like {like}");
-            found.push(RuleMatch { rule: self.rule, phrase, field: self.field, group: None });
+            found.push(RuleMatch { rule: self.rule, phrase, field: self.field, group: None, group_field: None });
         }
     }
 }

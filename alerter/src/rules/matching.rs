@@ -31,7 +31,13 @@ impl RuleType for Matching {
     fn observe(&mut self, event: &Event, found: &mut Vec<RuleMatch>) {
         if self.filter.admits(event) {
             let phrase = format!("{} ({})", event.action, event.observer_product);
-            found.push(RuleMatch { rule: self.rule, phrase, field: Field::EventAction, group: None });
+            found.push(RuleMatch {
+                rule: self.rule,
+                phrase,
+                field: Field::EventAction,
+                group: None,
+                group_field: None,
+            });
         }
     }
 }

@@ -299,6 +299,9 @@ pub struct RuleMatch {
     /// whom the alert is about and throttled by, instead of the event's
     /// user.
     pub group: Option<String>,
+    /// The field whose value the group is, when it is one field
+    /// (`source.ip`): whose events the alert's context shows.
+    pub group_field: Option<Field>,
 }
 
 /// Every rule in use, compiled.

@@ -113,7 +113,7 @@ impl RuleType for NewTerm {
             } else {
                 format!("{} {value}, new for {by} {}", self.field.as_str(), GroupBy::display(&key))
             };
-            found.push(self.grouped.matched(&key, self.field, phrase));
+            found.push(self.grouped.matched(event, &key, self.field, phrase));
         }
     }
 

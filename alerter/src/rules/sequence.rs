@@ -124,7 +124,7 @@ impl RuleType for Sequence {
             let names: Vec<&str> = self.steps.iter().map(|s| s.name.as_str()).collect();
             let phrase = format!("{} {}", names.join(" then "), self.grouped.describe(&key));
             let field = self.grouped.group_by.first_field().unwrap_or(Field::EventAction);
-            found.push(self.grouped.matched(&key, field, phrase));
+            found.push(self.grouped.matched(event, &key, field, phrase));
         }
     }
 

@@ -117,7 +117,7 @@ impl RuleType for Threshold {
             let field = self.grouped.group_by.first_field().unwrap_or(Field::EventAction);
             (field, format!("{counted} events {}", self.grouped.describe(&key)))
         });
-        found.push(self.grouped.matched(&key, field, phrase));
+        found.push(self.grouped.matched(event, &key, field, phrase));
     }
 
     fn checkpoint(&mut self, now: DateTime<Utc>) -> Option<serde_json::Value> {

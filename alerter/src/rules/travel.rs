@@ -132,7 +132,7 @@ impl RuleType for Travel {
             let field = self.grouped.group_by.first_field().unwrap_or(Field::UserName);
             let by = self.grouped.group_by.describe();
             let phrase = if by.is_empty() { phrase } else { format!("{phrase} by {by} {}", GroupBy::display(&key)) };
-            found.push(self.grouped.matched(&key, field, phrase));
+            found.push(self.grouped.matched(event, &key, field, phrase));
         }
     }
 
