@@ -1221,6 +1221,25 @@ mod tests {
     }
 
     #[test]
+    fn closed_days_are_dates_or_ranges_first_day_first() {
+        let c = Config::from_toml(
+            "[alerter]\nclosed_days = [\"2026-12-21..2027-01-01\", \"2027-02-15\"]\n",
+            "x",
+            Path::new("/"),
+        )
+        .unwrap();
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let [holiday, training] = c.alerter.closed_days.as_slice() else { panic!("two spans") };
+        assert!(holiday.contains(day(2026, 12, 21)) && holiday.contains(day(2027, 1, 1)));
+        assert!(!holiday.contains(day(2027, 1, 2)));
+        assert!(training.contains(day(2027, 2, 15)) && !training.contains(day(2027, 2, 16)));
+        let err = Config::from_toml("[alerter]\nclosed_days = [\"2027-01-01..2026-12-21\"]\n", "x", Path::new("/"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("first day first") && err.contains("line 2"), "{err}");
+    }
+
+    #[test]
     fn relative_paths_resolve_against_the_config_folder() {
         let text = "data_dir = \"var\"\n[[sources]]\nname = \"p\"\ntype = \"file\"\npath = \"logs/a.log\"\nformat = \"squid\"\n";
         let c = Config::from_toml(text, "x", Path::new("/etc/vigil")).unwrap();

@@ -127,8 +127,13 @@ impl RuleType for Flatline {
         if at >= heard.last {
             heard.last = at;
             heard.kind = Some(event.kind);
-            heard.product = event.observer_product.to_string();
-            heard.format = event.log_format.to_string();
+            // Every event of a busy source comes here: copy only what changed.
+            if heard.product != event.observer_product.as_str() {
+                heard.product = event.observer_product.to_string();
+            }
+            if heard.format != event.log_format.as_str() {
+                heard.format = event.log_format.to_string();
+            }
         }
     }
 
