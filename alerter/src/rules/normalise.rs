@@ -167,34 +167,44 @@ struct Reader<'n, 'o> {
 
 impl Reader<'_, '_> {
     fn read(&mut self, text: &str) {
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c.is_ascii() {
-                if c.is_ascii_alphabetic() {
-                    self.word.text.push(c.to_ascii_lowercase());
-                    self.word.has_letter = true;
-                } else if c.is_ascii_digit() {
-                    self.word.text.push(c);
-                    self.word.has_leet |= leet(c).is_some();
-                } else if c == '\'' || c == '`' {
-                    // don't → dont
-                } else if matches!(c, '$' | '@' | '!' | '|')
-                    && chars.peek().is_some_and(|next| {
-                        next.is_ascii_alphabetic() || (next.is_ascii_digit() && !self.word.text.is_empty())
-                    })
-                    && (c == '$' || !self.word.text.is_empty())
-                {
-                    self.word.text.push(c);
-                    self.word.has_leet = true;
-                } else {
-                    self.end_word();
-                }
+        // A byte at a time while ASCII (most text is), a character at a
+        // time otherwise.
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            if b.is_ascii() {
+                self.read_ascii(b, bytes.get(at + 1).copied());
+                at += 1;
             } else {
+                let c = text[at..].chars().next().expect("a character begins at every non-ASCII byte read");
                 self.read_unicode(c);
+                at += c.len_utf8();
             }
         }
         self.end_word();
         self.end_spaced();
+    }
+
+    /// Reads the ASCII character `b`, followed by the byte `next`.
+    fn read_ascii(&mut self, b: u8, next: Option<u8>) {
+        if b.is_ascii_alphabetic() {
+            self.word.text.push(char::from(b.to_ascii_lowercase()));
+            self.word.has_letter = true;
+        } else if b.is_ascii_digit() {
+            self.word.text.push(char::from(b));
+            self.word.has_leet |= leet(char::from(b)).is_some();
+        } else if b == b'\'' || b == b'`' {
+            // don't → dont
+        } else if matches!(b, b'$' | b'@' | b'!' | b'|')
+            && next
+                .is_some_and(|next| next.is_ascii_alphabetic() || (next.is_ascii_digit() && !self.word.text.is_empty()))
+            && (b == b'$' || !self.word.text.is_empty())
+        {
+            self.word.text.push(char::from(b));
+            self.word.has_leet = true;
+        } else {
+            self.end_word();
+        }
     }
 
     fn read_unicode(&mut self, c: char) {

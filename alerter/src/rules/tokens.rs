@@ -74,13 +74,74 @@ impl Code {
     }
 }
 
+/// Words and their ids: a word of up to 8 bytes (most are) is kept packed
+/// in a `u64`, so looking it up compares no strings and follows no pointer.
+#[derive(Debug, Default)]
+struct WordIds {
+    short: FxHashMap<u64, u32>,
+    long: FxHashMap<Box<str>, u32>,
+}
+
+impl WordIds {
+    /// `word`'s id.
+    fn get(&self, word: &str) -> Option<u32> {
+        match pack(word) {
+            Some(packed) => self.short.get(&packed).copied(),
+            None => self.long.get(word).copied(),
+        }
+    }
+
+    /// The id of `word`, which is known.
+    fn of(&self, word: &str) -> u32 {
+        self.get(word).expect("every phrase word has an id")
+    }
+
+    /// Gives `word` the next id unless it has one.
+    fn insert(&mut self, word: &str) {
+        let next = self.len() as u32;
+        match pack(word) {
+            Some(packed) => self.short.entry(packed).or_insert(next),
+            None => self.long.entry(word.into()).or_insert(next),
+        };
+    }
+
+    fn len(&self) -> usize {
+        self.short.len() + self.long.len()
+    }
+
+    /// Every word with its id, in no order.
+    fn iter(&self) -> impl Iterator<Item = (String, u32)> + '_ {
+        let short = self.short.iter().map(|(&packed, &id)| (unpack(packed), id));
+        short.chain(self.long.iter().map(|(word, &id)| (word.to_string(), id)))
+    }
+}
+
+/// `word` as the bytes of a `u64` (zero-padded: no word holds a zero
+/// byte), when it has at most 8.
+fn pack(word: &str) -> Option<u64> {
+    let bytes = word.as_bytes();
+    if bytes.len() > 8 {
+        return None;
+    }
+    let mut packed = [0u8; 8];
+    packed[..bytes.len()].copy_from_slice(bytes);
+    Some(u64::from_le_bytes(packed))
+}
+
+/// The word [`pack`] made `packed` from.
+fn unpack(packed: u64) -> String {
+    let bytes = packed.to_le_bytes();
+    let len = bytes.iter().position(|&b| b == 0).unwrap_or(8);
+    String::from_utf8_lossy(&bytes[..len]).into_owned()
+}
+
 /// The ids of the phrases' words, their codes, and how text words are read
 /// as them.
 #[derive(Debug, Default)]
 pub struct Vocabulary {
     /// A phrase word or joined-up phrase → its id; an open-ended prefix `p`
     /// is there as `p*`.
-    ids: FxHashMap<String, u32>,
+    ids: WordIds,
     /// Per id: its automaton code; none (length 0) when no phrase of
     /// several words holds the word.
     codes: Vec<Code>,
@@ -159,11 +220,10 @@ impl Vocabulary {
         prefixes.sort_unstable();
         prefixes.dedup();
         for word in words.into_iter().chain(prefixes.iter().map(|prefix| format!("{prefix}*"))) {
-            let next = vocabulary.ids.len() as u32;
-            vocabulary.ids.entry(word).or_insert(next);
+            vocabulary.ids.insert(&word);
         }
         vocabulary.endings = endings(&vocabulary.ids, &prefixes);
-        vocabulary.beginning_ids = prefixes.iter().map(|prefix| vocabulary.ids[&format!("{prefix}*")]).collect();
+        vocabulary.beginning_ids = prefixes.iter().map(|prefix| vocabulary.ids.of(&format!("{prefix}*"))).collect();
         vocabulary.beginning_pairs = vec![0; 65_536 / 64];
         for prefix in &prefixes {
             let bytes = prefix.as_bytes();
@@ -215,8 +275,8 @@ impl Vocabulary {
     /// last, and the ids its last word may read as; `None` for one word.
     fn sequence(&self, phrase: PhraseWords<'_>) -> Option<(Vec<u32>, Vec<u32>)> {
         let (head, last) = phrase.words.rsplit_once(' ')?;
-        let head = head.split(' ').map(|word| self.ids[word]).collect();
-        let last = if phrase.open_end { self.endings[last].clone() } else { vec![self.ids[last]] };
+        let head = head.split(' ').map(|word| self.ids.of(word)).collect();
+        let last = if phrase.open_end { self.endings[last].clone() } else { vec![self.ids.of(last)] };
         Some((head, last))
     }
 
@@ -237,10 +297,10 @@ impl Vocabulary {
                     .collect()
             }
             None if phrase.open_end => self.endings[phrase.words].iter().map(|&id| PhraseKey::Word(id)).collect(),
-            None => vec![PhraseKey::Word(self.ids[phrase.words])],
+            None => vec![PhraseKey::Word(self.ids.of(phrase.words))],
         };
         match (phrase.joined(), phrase.open_end) {
-            (Some(joined), false) => keys.push(PhraseKey::Word(self.ids[&joined])),
+            (Some(joined), false) => keys.push(PhraseKey::Word(self.ids.of(&joined))),
             (Some(joined), true) => keys.extend(self.endings[&joined].iter().map(|&id| PhraseKey::Word(id))),
             (None, _) => {}
         }
@@ -254,7 +314,7 @@ impl Vocabulary {
 
     /// Whether there are no phrase words at all.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.ids.len() == 0
     }
 
     /// `text` (normalised words separated by single spaces) read as codes
@@ -271,7 +331,7 @@ impl Vocabulary {
                 continue;
             }
             let word = &text[span.0..span.1];
-            let Some(id) = self.ids.get(word).copied().or_else(|| self.beginning(word)) else {
+            let Some(id) = self.ids.get(word).or_else(|| self.beginning(word)) else {
                 self.push_unknown(out);
                 continue;
             };
@@ -309,13 +369,13 @@ impl Vocabulary {
 
 /// Per prefix: the ids of every key of `ids` that begins with it (a
 /// prefix's own `p*` among them), in id order.
-fn endings(ids: &FxHashMap<String, u32>, prefixes: &[String]) -> FxHashMap<String, Vec<u32>> {
-    let mut sorted: Vec<(&str, u32)> = ids.iter().map(|(word, &id)| (word.as_str(), id)).collect();
+fn endings(ids: &WordIds, prefixes: &[String]) -> FxHashMap<String, Vec<u32>> {
+    let mut sorted: Vec<(String, u32)> = ids.iter().collect();
     sorted.sort_unstable();
     prefixes
         .iter()
         .map(|prefix| {
-            let from = sorted.partition_point(|(word, _)| *word < prefix.as_str());
+            let from = sorted.partition_point(|(word, _)| word.as_str() < prefix.as_str());
             let mut found: Vec<u32> = sorted[from..]
                 .iter()
                 .take_while(|(word, _)| word.starts_with(prefix.as_str()))
@@ -408,6 +468,24 @@ mod tests {
     }
 
     #[test]
+    fn words_short_and_long_keep_their_ids() {
+        let mut ids = WordIds::default();
+        for word in ["a", "kill", "selfharm", "selfharming", "é", "selfharm"] {
+            ids.insert(word);
+        }
+        assert_eq!(ids.len(), 5);
+        assert_eq!(
+            [ids.get("a"), ids.get("selfharm"), ids.get("selfharming"), ids.get("é")],
+            [Some(0), Some(2), Some(3), Some(4)]
+        );
+        assert_eq!(ids.get("selfhar"), None);
+        let mut all: Vec<(String, u32)> = ids.iter().collect();
+        all.sort();
+        assert_eq!(all[0], ("a".to_string(), 0));
+        assert_eq!(all[4], ("é".to_string(), 4));
+    }
+
+    #[test]
     fn a_phrase_matches_as_its_words_and_joined_up() {
         let v = vocabulary(&[("self harm", false), ("school", false)]);
         assert!(found(&v, "self harm", false, "how to self harm"));
@@ -432,12 +510,12 @@ mod tests {
     fn runs_of_unknown_words_are_one_code_and_spans_name_words() {
         let v = vocabulary(&[("kill it", false)]);
         let coded = coded(&v, "a b kill c it");
-        let kill = v.codes[v.ids["kill"] as usize].len as usize;
-        let it = v.codes[v.ids["it"] as usize].len as usize;
+        let kill = v.codes[v.ids.of("kill") as usize].len as usize;
+        let it = v.codes[v.ids.of("it") as usize].len as usize;
         assert_eq!(coded.bytes.len(), 1 + kill + 1 + it);
         assert_eq!(
             coded.words,
-            [WordRead { id: v.ids["kill"], span: (4, 8) }, WordRead { id: v.ids["it"], span: (11, 13) }]
+            [WordRead { id: v.ids.of("kill"), span: (4, 8) }, WordRead { id: v.ids.of("it"), span: (11, 13) }]
         );
         assert_eq!(coded.text_span(1, 1 + kill), (4, 8));
         assert_eq!(coded.text_span(1 + kill + 1, coded.bytes.len()), (11, 13));
@@ -448,6 +526,6 @@ mod tests {
         let v = vocabulary(&[("spliff", false), ("kill it", false)]);
         let coded = coded(&v, "spliff kill");
         assert_eq!(coded.bytes[0], UNKNOWN, "no phrase of several words holds spliff");
-        assert_eq!(coded.words[0].id, v.ids["spliff"]);
+        assert_eq!(coded.words[0].id, v.ids.of("spliff"));
     }
 }
