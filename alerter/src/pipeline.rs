@@ -1,4 +1,5 @@
-//! The alerter's loop: consume events, match rules, throttle, email (then
+//! The alerter's loop: consume events, match rules, throttle, record in the
+//! alert store (when the binary gave one, [`Alerter::with_sink`]), email (then
 //! remember the alert id), publish, save the throttle state (and, at most
 //! every two seconds, the windowed rules' state), commit — in that
 //! order, so that after a crash at any point a restart neither loses an alert
@@ -28,6 +29,7 @@ use crate::notifier::RetryPolicy;
 use crate::postbox::Postbox;
 use crate::routing;
 use crate::rules::RuleSet;
+use crate::sink::AlertSink;
 use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
@@ -56,6 +58,7 @@ pub struct Alerter {
     throttle: Throttle,
     store: StateStore,
     postbox: Postbox,
+    sink: Option<Box<dyn AlertSink>>,
     sent_retention: chrono::Duration,
     /// Positions handled but not yet committed (see [`Alerter::commit`]).
     pending: Positions,
@@ -92,6 +95,7 @@ impl Alerter {
             throttle,
             store,
             postbox,
+            sink: None,
             sent_retention,
             pending: Positions::new(),
             windows_saved: Instant::now(),
@@ -113,6 +117,12 @@ impl Alerter {
     /// search index), not only from the events it has consumed itself.
     pub fn with_context_source(self, source: Box<dyn ContextSource>) -> Alerter {
         Alerter { context: self.context.with_source(source), ..self }
+    }
+
+    /// The same alerter recording every alert it raises in `sink` (the
+    /// alert store the console reads) before emailing it.
+    pub fn with_sink(self, sink: Box<dyn AlertSink>) -> Alerter {
+        Alerter { sink: Some(sink), ..self }
     }
 
     /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
@@ -190,6 +200,9 @@ impl Alerter {
         self.context.attach(&mut alerts);
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
+            if let Some(sink) = &self.sink {
+                sink.record(alert)?;
+            }
             self.postbox.dispatch(alert).await?;
             deliveries.push(producer.send(Topic::Alerts, alert.partition_key().as_bytes(), alert.to_json()).await?);
         }
