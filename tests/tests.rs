@@ -3,6 +3,7 @@
 mod util;
 
 mod cli;
+mod console;
 mod context;
 mod dashboards;
 mod embedded;
