@@ -18,13 +18,11 @@ impl StoreSink {
     }
 }
 
-/// The store's row for `alert`: its columns for the inbox, its context
-/// block, and the whole alert as published for its page.
+/// The store's row for `alert`: its columns for the inbox (the summary says
+/// what matched where), its context block, and the whole alert as published
+/// for its page.
 pub fn new_alert(alert: &Alert) -> NewAlert {
-    let mut summary = format!("\"{}\" in {}", alert.phrase, alert.field.as_str());
-    if let Some(description) = &alert.rule_description {
-        summary = format!("{description}: {summary}");
-    }
+    let summary = format!("\"{}\" in {}", alert.phrase, alert.field.as_str());
     NewAlert {
         id: alert.id.clone(),
         tenant: alert.tenant.clone(),

@@ -75,6 +75,12 @@ fn time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// An RFC 3339 time from a log record as [`time`] shows times; anything
+/// else as it is.
+fn shown_time(text: &str) -> String {
+    DateTime::parse_from_rfc3339(text).map_or_else(|_| text.to_string(), |t| time(t.with_timezone(&Utc)))
+}
+
 fn layout(session: Option<&Session>, title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -221,7 +227,10 @@ pub fn alert(session: &Session, view: &AlertView) -> Markup {
         Some(session),
         &title,
         html! {
-            p.summary { (a.alert.summary) }
+            @if let Some(description) = a.alert.detail.get("rule.description").and_then(|d| d.as_str()) {
+                p.description { (description) }
+            }
+            p.summary { "Matched " (a.alert.summary) }
             p.state {
                 "Status: " strong.status { (status_label(a.status)) }
                 @if let (Some(by), Some(at)) = (&a.acknowledged_by, a.acknowledged_at) { " · acknowledged by " (by) " at " (time(at)) }
@@ -265,7 +274,7 @@ pub fn alert(session: &Session, view: &AlertView) -> Markup {
                     @for entry in &context {
                         @let get = |k: &str| entry.get(k).map(json_text).unwrap_or_default();
                         tr class=[entry.get("alert.event").and_then(|v| v.as_bool()).filter(|b| *b).map(|_| "alert-event")] {
-                            td { (get("@timestamp")) }
+                            td { (shown_time(&get("@timestamp"))) }
                             td { (get("kind")) @if get("times").parse::<u32>().is_ok_and(|n| n > 1) { " ×" (get("times")) } }
                             td { (get("text")) }
                             td { @if entry.get("blocked").and_then(|v| v.as_bool()) == Some(true) { "blocked " } (get("filter.category")) }
