@@ -69,17 +69,33 @@ pub fn subject(alert: &Alert) -> String {
 }
 
 /// The email for `alert` from `from` to every address in `to`, with
-/// `Message-ID: <alert-id@vigil>` so mail clients can spot duplicates.
-pub fn compose(alert: &Alert, from: &Mailbox, to: &[Mailbox]) -> Result<Message, lettre::error::Error> {
+/// `Message-ID: <alert-id@vigil>` so mail clients can spot duplicates, and
+/// the address of the alert's page when the console's public URL
+/// (`[console] public_url`) is given as `console`.
+pub fn compose(
+    alert: &Alert,
+    from: &Mailbox,
+    to: &[Mailbox],
+    console: Option<&str>,
+) -> Result<Message, lettre::error::Error> {
     let mut builder = Message::builder().from(from.clone());
     for mailbox in to {
         builder = builder.to(mailbox.clone());
     }
-    let details = details(alert);
+    let mut details = details(alert);
+    if let Some(base) = console {
+        details.insert(0, ("In the console", console_link(base, &alert.id)));
+    }
     builder
         .subject(subject(alert))
         .message_id(Some(format!("<{}@vigil>", alert.id)))
         .multipart(MultiPart::alternative_plain_html(text_body(alert, &details), html_body(alert, &details)))
+}
+
+/// The alert's page in the console at `base` (alert ids are hex: nothing to
+/// encode).
+pub fn console_link(base: &str, id: &str) -> String {
+    format!("{}/alerts/{id}", base.trim_end_matches('/'))
 }
 
 /// The labelled values both bodies list, in order; absent ones left out.
@@ -375,7 +391,7 @@ mod tests {
         assert_eq!(long.chars().count(), MAX_HEADER_CHARS);
         assert!(long.ends_with('…'));
         let formatted = String::from_utf8(
-            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()])
+            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()], None)
                 .unwrap()
                 .formatted(),
         )
@@ -383,6 +399,20 @@ mod tests {
         let head = formatted.split("\r\n\r\n").next().unwrap();
         assert!(!head.contains("\r\nBcc:") && !head.contains("\nBcc:"), "{head}");
         assert!(head.contains("\r\nMessage-ID: <0123456789abcdef0123456789abcdef@vigil>\r\n"), "{head}");
+    }
+
+    #[test]
+    fn the_console_link_leads_both_bodies_when_the_public_url_is_set() {
+        let a = alert();
+        let from: Mailbox = "v@school.example".parse().unwrap();
+        let to: Vec<Mailbox> = vec!["dsl@school.example".parse().unwrap()];
+        let with = compose(&a, &from, &to, Some("https://vigil.school.example/")).unwrap().formatted();
+        let bodies = vigil_testkit::mime::parts(&String::from_utf8(with).unwrap());
+        let link = "https://vigil.school.example/alerts/0123456789abcdef0123456789abcdef";
+        assert_eq!(bodies.len(), 2);
+        assert!(bodies.iter().all(|part| part.text.contains(link)), "{bodies:?}");
+        let without = String::from_utf8(compose(&a, &from, &to, None).unwrap().formatted()).unwrap();
+        assert!(!without.contains("In the console"));
     }
 
     #[test]
@@ -527,7 +557,7 @@ mod tests {
         assert_eq!(rows, a.context.len(), "one line per entry: {block}");
 
         let formatted = String::from_utf8(
-            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()])
+            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()], None)
                 .unwrap()
                 .formatted(),
         )
