@@ -1,8 +1,9 @@
 //! The alert store as the alerter's sink: each raised alert becomes a row
 //! the console shows (insert-or-ignore by its deterministic id).
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use vigil_alerter::{Alert, AlertSink, AlertSinkError};
+use vigil_core::config::Severity;
 use vigil_store::{NewAlert, Store};
 
 /// Records alerts in the store.
@@ -40,11 +41,32 @@ pub fn new_alert(alert: &Alert) -> NewAlert {
     }
 }
 
+fn sink_error(error: impl std::fmt::Display) -> AlertSinkError {
+    AlertSinkError { reason: error.to_string() }
+}
+
 impl AlertSink for StoreSink {
     fn record(&self, alert: &Alert) -> Result<(), AlertSinkError> {
-        self.store
-            .insert_alert(&new_alert(alert), Utc::now())
-            .map(|_| ())
-            .map_err(|e| AlertSinkError { reason: e.to_string() })
+        self.store.insert_alert(&new_alert(alert), Utc::now()).map(|_| ()).map_err(sink_error)
+    }
+
+    /// The overdue alerts as the alerter published them (the stored detail).
+    fn overdue(
+        &self,
+        recorded_before: DateTime<Utc>,
+        min_severity: Severity,
+        limit: usize,
+    ) -> Result<Vec<Alert>, AlertSinkError> {
+        let records = self.store.overdue_alerts(recorded_before, min_severity, limit).map_err(sink_error)?;
+        records
+            .into_iter()
+            .map(|r| {
+                serde_json::from_value(r.alert.detail).map_err(|e| sink_error(format!("alert {}: {e}", r.alert.id)))
+            })
+            .collect()
+    }
+
+    fn escalated(&self, id: &str, at: DateTime<Utc>) -> Result<(), AlertSinkError> {
+        self.store.mark_escalated(id, at).map_err(sink_error)
     }
 }

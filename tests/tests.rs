@@ -8,5 +8,6 @@ mod console;
 mod context;
 mod dashboards;
 mod embedded;
+mod escalation;
 mod kafka;
 mod metrics;

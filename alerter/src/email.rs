@@ -78,6 +78,29 @@ pub fn compose(
     to: &[Mailbox],
     console: Option<&str>,
 ) -> Result<Message, lettre::error::Error> {
+    build(alert, from, to, console, None)
+}
+
+/// The escalation email for `alert`, unacknowledged after `waited`: the
+/// alert's email with the subject `[Vigil] NOT ACKNOWLEDGED …`, a first row
+/// saying how long it has waited, and its own `Message-ID`.
+pub fn compose_escalation(
+    alert: &Alert,
+    from: &Mailbox,
+    to: &[Mailbox],
+    console: Option<&str>,
+    waited: std::time::Duration,
+) -> Result<Message, lettre::error::Error> {
+    build(alert, from, to, console, Some(waited))
+}
+
+fn build(
+    alert: &Alert,
+    from: &Mailbox,
+    to: &[Mailbox],
+    console: Option<&str>,
+    escalated_after: Option<std::time::Duration>,
+) -> Result<Message, lettre::error::Error> {
     let mut builder = Message::builder().from(from.clone());
     for mailbox in to {
         builder = builder.to(mailbox.clone());
@@ -86,9 +109,20 @@ pub fn compose(
     if let Some(base) = console {
         details.insert(0, ("In the console", console_link(base, &alert.id)));
     }
+    let (subject, message_id) = match escalated_after {
+        Some(waited) => {
+            let minutes = waited.as_secs().div_ceil(60);
+            details.insert(0, ("Not acknowledged", format!("nobody has acknowledged this alert in {minutes} minutes")));
+            (
+                subject(alert).replacen("[Vigil] ", "[Vigil] NOT ACKNOWLEDGED ", 1),
+                format!("<{}.escalated@vigil>", alert.id),
+            )
+        }
+        None => (subject(alert), format!("<{}@vigil>", alert.id)),
+    };
     builder
-        .subject(subject(alert))
-        .message_id(Some(format!("<{}@vigil>", alert.id)))
+        .subject(subject)
+        .message_id(Some(message_id))
         .multipart(MultiPart::alternative_plain_html(text_body(alert, &details), html_body(alert, &details)))
 }
 
@@ -413,6 +447,19 @@ mod tests {
         assert!(bodies.iter().all(|part| part.text.contains(link)), "{bodies:?}");
         let without = String::from_utf8(compose(&a, &from, &to, None).unwrap().formatted()).unwrap();
         assert!(!without.contains("In the console"));
+    }
+
+    #[test]
+    fn an_escalation_says_so_in_its_subject_and_first_row_with_its_own_message_id() {
+        let a = alert();
+        let from: Mailbox = "v@school.example".parse().unwrap();
+        let to: Vec<Mailbox> = vec!["head@school.example".parse().unwrap()];
+        let waited = std::time::Duration::from_secs(1800);
+        let raw = String::from_utf8(compose_escalation(&a, &from, &to, None, waited).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Subject: [Vigil] NOT ACKNOWLEDGED CRITICAL self-harm: pupil"), "{raw}");
+        assert!(raw.contains("Message-ID: <0123456789abcdef0123456789abcdef.escalated@vigil>"), "{raw}");
+        let text = &vigil_testkit::mime::parts(&raw)[0].text;
+        assert!(text.contains("Not acknowledged: nobody has acknowledged this alert in 30 minutes"), "{text}");
     }
 
     #[test]

@@ -95,6 +95,21 @@ impl Notifier {
         self.deliver(&alert.id, name, &alert.recipients.join(", "), alert.role.as_str(), &message).await
     }
 
+    /// Emails the escalation of `alert`, unacknowledged after `waited`, to
+    /// `to` (the escalation lists' addresses), under the rule's role.
+    pub async fn send_escalation(
+        &self,
+        alert: &Alert,
+        to: &[Mailbox],
+        lists: &str,
+        waited: Duration,
+    ) -> Result<(), NotifyError> {
+        let name = format!("escalation of alert {}", alert.id);
+        let message = email::compose_escalation(alert, &self.from, to, self.console.as_deref(), waited)
+            .map_err(|source| NotifyError::Compose { email: name.clone(), source })?;
+        self.deliver(&format!("{}.escalated", alert.id), name, lists, alert.role.as_str(), &message).await
+    }
+
     /// Emails `digest` to `to` (its list's addresses). Counts as
     /// [`Notifier::send_alert`] does, under the role `digest`.
     pub async fn send_digest(&self, digest: &Digest, to: &[Mailbox]) -> Result<(), NotifyError> {

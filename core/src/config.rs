@@ -504,6 +504,28 @@ pub struct AlerterConfig {
     /// which a catching-up alerter reads at different paces.
     #[serde(default = "default_out_of_order_secs")]
     pub out_of_order_secs: u64,
+    /// Alerts not acknowledged in time are emailed again to other lists
+    /// (`[alerter.escalation]`); off when absent. Needs `[console]`: the
+    /// acknowledgements and the clock are in its alert store.
+    #[serde(default)]
+    pub escalation: Option<EscalationConfig>,
+}
+
+/// Escalation of alerts nobody acknowledged (`[alerter.escalation]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// An alert still new this long after it was raised is escalated (once).
+    pub after_secs: u64,
+    /// The recipient lists told (`dsl`, `ict`, names from `[email.lists]`).
+    pub to: Vec<String>,
+    /// Only alerts of at least this severity (default `high`).
+    #[serde(default = "default_escalation_severity")]
+    pub min_severity: Severity,
+}
+
+fn default_escalation_severity() -> Severity {
+    Severity::High
 }
 
 fn default_list_check_secs() -> u64 {
@@ -552,6 +574,7 @@ impl Default for AlerterConfig {
             list_check_secs: default_list_check_secs(),
             max_groups_per_rule: default_max_groups_per_rule(),
             out_of_order_secs: default_out_of_order_secs(),
+            escalation: None,
         }
     }
 }
@@ -1047,6 +1070,11 @@ impl Config {
             return Err("indexer.commit_max_docs and indexer.commit_interval_secs must be at least 1".into());
         }
         self.validate_enrich()?;
+        if self.alerter.escalation.is_some() && self.console.is_none() {
+            return Err(
+                "alerter.escalation needs a [console] section: acknowledgements are kept in its alert store".into()
+            );
+        }
         if let Some(console) = &self.console {
             if console.session_hours == 0 || console.audit_retention_days == 0 {
                 return Err("console.session_hours and console.audit_retention_days must be at least 1".into());
@@ -1191,6 +1219,16 @@ fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), 
             return Err("alerter.quiet_hours: days is an empty list; leave it out for every day".into());
         }
     }
+    if let Some(escalation) = &alerter.escalation {
+        if escalation.after_secs == 0 || escalation.to.is_empty() {
+            return Err("alerter.escalation: after_secs must be at least 1 and to must name a list".into());
+        }
+        if let Some(list) =
+            escalation.to.iter().find(|l| !BUILT_IN_LISTS.contains(&l.as_str()) && !email.lists.contains_key(*l))
+        {
+            return Err(format!("alerter.escalation sends to the list {list:?}, which is not defined; add it under [email.lists] or use \"dsl\" or \"ict\""));
+        }
+    }
     if alerter.digest.every == DigestEvery::Hourly && alerter.digest.at.is_some() {
         return Err(
             "alerter.digest: at applies only to every = \"daily\"; hourly digests go at the start of each hour".into(),
@@ -1226,6 +1264,19 @@ mod tests {
         assert!(err.to_string().contains("https://"), "{err}");
         let err = Config::from_toml("[console]\nlisten_on = 1\n", "x", Path::new("/")).unwrap_err();
         assert!(err.to_string().contains("listen_on"), "{err}");
+    }
+
+    #[test]
+    fn escalation_needs_the_console_and_known_lists() {
+        let escalation = "[alerter.escalation]\nafter_secs = 1800\nto = [\"head\"]\n";
+        let with_list = format!("[console]\n[email.lists]\nhead = [\"head@school.example\"]\n{escalation}");
+        let c = Config::from_toml(&with_list, "x", Path::new("/")).unwrap();
+        let e = c.alerter.escalation.unwrap();
+        assert_eq!((e.after_secs, e.to, e.min_severity), (1800, vec!["head".to_string()], Severity::High));
+        let err = Config::from_toml(&format!("[console]\n{escalation}"), "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("\"head\", which is not defined"), "{err}");
+        let err = Config::from_toml(&with_list.replace("[console]\n", ""), "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("needs a [console] section"), "{err}");
     }
 
     #[test]

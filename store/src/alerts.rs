@@ -390,6 +390,31 @@ impl Store {
         .collect()
     }
 
+    /// Alerts still new, never escalated, of at least `min_severity`, stored
+    /// before `raised_before`: the ones to escalate, oldest first. The clock
+    /// is the stored `raised_at`, so it survives restarts.
+    pub fn overdue_alerts(
+        &self,
+        raised_before: DateTime<Utc>,
+        min_severity: Severity,
+        limit: usize,
+    ) -> Result<Vec<AlertRecord>, StoreError> {
+        let db = self.db();
+        let mut statement = db.prepare(&format!(
+            "SELECT {COLUMNS} FROM alerts WHERE status = 'new' AND escalated_at IS NULL AND severity_rank >= ?1 \
+             AND raised_at < ?2 ORDER BY raised_at, id LIMIT ?3"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![severity_rank(min_severity), text(raised_before), limit], raw_row)?;
+        rows.map(|raw| record(raw?)).collect()
+    }
+
+    /// Records that alert `id` was escalated at `at`.
+    pub fn mark_escalated(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.db().execute("UPDATE alerts SET escalated_at = ?2 WHERE id = ?1", params![id, text(at)])?;
+        Ok(())
+    }
+
     fn existing(&self, id: &str) -> Result<AlertRecord, StoreError> {
         self.alert(id)?.ok_or_else(|| StoreError::NotFound { what: "alert", name: id.to_string() })
     }
@@ -500,6 +525,29 @@ pub(crate) mod tests {
         store.insert_alert(&alert("a1", "school-a", Audience::Dsl, 1), at(1)).unwrap();
         let closed = store.record_outcome("a1", Outcome::ConcernLogged, None, "dsl1", at(2)).unwrap();
         assert_eq!((closed.acknowledged_at, closed.acknowledged_by.as_deref()), (Some(at(2)), Some("dsl1")));
+    }
+
+    #[test]
+    fn overdue_alerts_are_new_unescalated_severe_enough_and_old_enough() {
+        let (_dir, store) = store();
+        let mut low = alert("low", "school-a", Audience::Dsl, 1);
+        low.severity = Severity::Medium;
+        for (a, raised) in [
+            (alert("old", "school-a", Audience::Dsl, 1), 1),
+            (alert("acked", "school-a", Audience::Dsl, 1), 1),
+            (low, 1),
+            (alert("recent", "school-a", Audience::Ict, 1), 9),
+            (alert("older", "school-b", Audience::Ict, 1), 0),
+        ] {
+            store.insert_alert(&a, at(raised)).unwrap();
+        }
+        store.acknowledge("acked", "dsl1", at(2)).unwrap();
+        let overdue = |before| ids(store.overdue_alerts(at(before), Severity::High, 10).unwrap());
+        assert_eq!(overdue(5), ["older", "old"], "oldest first");
+        store.mark_escalated("older", at(5)).unwrap();
+        assert_eq!(store.alert("older").unwrap().unwrap().escalated_at, Some(at(5)));
+        assert_eq!(overdue(10), ["old", "recent"], "escalated once");
+        assert_eq!(ids(store.overdue_alerts(at(10), Severity::Medium, 10).unwrap()), ["low", "old", "recent"]);
     }
 
     #[test]
