@@ -143,3 +143,22 @@ pub async fn serve(console: Console, listen: SocketAddr, mut shutdown: Shutdown)
         .await
         .map_err(|source| ConsoleError::Listen { addr, source })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(toml: &str) -> Settings {
+        let config = vigil_core::Config::from_toml(&format!("[console]\n{toml}"), "x", Path::new("/")).unwrap();
+        Settings::from_config(config.console.as_ref().unwrap())
+    }
+
+    #[test]
+    fn cookies_are_secure_unless_a_plain_http_loopback_try() {
+        assert!(!settings("").secure_cookies, "the quickstart on a laptop");
+        assert!(!settings("public_url = \"http://localhost:8080\"").secure_cookies);
+        assert!(settings("public_url = \"https://vigil.school.example\"").secure_cookies, "behind a TLS proxy");
+        assert!(settings("listen = \"0.0.0.0:8080\"").secure_cookies, "reachable from the network");
+        assert_eq!(settings("session_hours = 2").session_hours, 2);
+    }
+}
