@@ -1,5 +1,6 @@
 //! Wiring components to a transport: `run` (all in one process) and the
-//! single-component commands `ingest`, `index` and `alert` (over Kafka).
+//! single-component commands `ingest`, `index` and `alert` (over Kafka), and
+//! `serve` (the console).
 
 use crate::alert_store::StoreSink;
 use crate::context_index::IndexContext;

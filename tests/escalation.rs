@@ -73,7 +73,12 @@ fn unacknowledged_severe_alerts_are_escalated_once_even_across_a_restart() {
     ];
     let expected: Vec<(String, Vec<String>)> = expected.iter().map(|s| (s.to_string(), head.clone())).collect();
     assert_eq!(escalations(&sink), expected, "not the acknowledged weapons alert, nor the medium filter-bypass one");
-    for alert in alerts(&store) {
+    // Each is marked in the store just after its email is accepted.
+    let escalated = |a: &AlertRecord| a.escalated_at.is_some();
+    let stored = wait_for(LIMIT, "three escalations recorded", || {
+        Some(alerts(&store)).filter(|all| all.iter().filter(|a| escalated(a)).count() == 3)
+    });
+    for alert in stored {
         match alert.escalated_at {
             Some(at) => assert!(at - alert.raised_at >= chrono::Duration::seconds(AFTER_SECS), "{alert:?}"),
             None => assert!(["weapons", "filter-bypass"].contains(&alert.alert.category.as_str()), "{alert:?}"),
