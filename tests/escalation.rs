@@ -62,6 +62,9 @@ fn unacknowledged_severe_alerts_are_escalated_once_even_across_a_restart() {
     assert!(escalations(&sink).is_empty(), "nothing is due yet");
 
     let mut vigil_run = Proc::spawn("vigil run again", &dir, vigil().args(["run", "--config"]).arg(&config));
+    let login =
+        wait_for(LIMIT, "vigil run to serve the console", || http(console_port(&config), "GET", "/login", &[], None));
+    assert_eq!(login.status, 200, "vigil run serves the console when [console] is configured");
     // (A kill -9 may resend an alert email whose sending was not yet
     // recorded: at least once. Escalations are counted on their own.)
     wait_for(LIMIT, "three escalations", || (escalations(&sink).len() >= 3).then_some(()));
