@@ -55,6 +55,7 @@ impl ContextSource for IndexContext {
             to: to.checked_add_signed(TimeDelta::milliseconds(1)),
             limit,
             tenant: Some(tenant.to_string()),
+            user: None,
         };
         vigil_indexer::search(&self.data_dir, &request).map_err(|error| ContextSourceError { reason: reason(&error) })
     }
@@ -69,23 +70,10 @@ fn context_query(who: Who<'_>) -> String {
         Who::User(user) => ("user.name", user),
         Who::Address(ip) => ("source.ip", ip),
     };
-    format!("{field}:{} AND (event.action:blocked OR email.subject:[0 TO *] OR search.query:[0 TO *])", quoted(value))
-}
-
-/// `value` as a quoted term: inside double quotes tantivy's query parser
-/// reads `\x` as `x`, so only `\` and `"` need escaping; every other
-/// character (`:`, `*`, `(`, spaces) is literal there.
-fn quoted(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        if matches!(c, '\\' | '"') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
+    format!(
+        "{field}:{} AND (event.action:blocked OR email.subject:[0 TO *] OR search.query:[0 TO *])",
+        vigil_indexer::quote_term(value)
+    )
 }
 
 /// What went wrong, without personal data (it is logged at warn level): a
