@@ -8,7 +8,8 @@
 # The dashboards' tests also need promtool (Debian's `prometheus` package;
 # on a machine with systemd it also installs a Prometheus service) and Docker
 # Compose (`docker compose`, or Debian's `docker-compose`) to parse
-# docker-compose.yml; both are installed when missing.
+# docker-compose.yml; both are installed when missing. The console's browser test
+# drives Debian's `chromium` through `chromium-driver` (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +21,8 @@ pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)   # rdkafka's TLS 
 tools=()
 command -v promtool >/dev/null || tools+=(prometheus)
 docker compose version >/dev/null 2>&1 || command -v docker-compose >/dev/null || tools+=(docker-compose)
+command -v chromium >/dev/null || tools+=(chromium)
+command -v chromedriver >/dev/null || tools+=(chromium-driver)
 if ((${#need[@]} + ${#tools[@]})); then
   if [ "$(id -u)" = 0 ]; then SUDO=(); else SUDO=(sudo); fi
   "${SUDO[@]}" apt-get update -q

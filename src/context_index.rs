@@ -55,6 +55,7 @@ impl ContextSource for IndexContext {
             to: to.checked_add_signed(TimeDelta::milliseconds(1)),
             limit,
             tenant: Some(tenant.to_string()),
+            user: None,
         };
         vigil_indexer::search(&self.data_dir, &request).map_err(|error| ContextSourceError { reason: reason(&error) })
     }
@@ -76,23 +77,7 @@ fn context_query(who: Who<'_>) -> String {
         Who::SignInsOf(user) => ("user.name", user, SIGN_INS),
         Who::SignInsFrom(ip) => ("source.ip", ip, SIGN_INS),
     };
-    format!("{field}:{} AND {events}", quoted(value))
-}
-
-/// `value` as a quoted term: inside double quotes tantivy's query parser
-/// reads `\x` as `x`, so only `\` and `"` need escaping; every other
-/// character (`:`, `*`, `(`, spaces) is literal there.
-fn quoted(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        if matches!(c, '\\' | '"') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('"');
-    out
+    format!("{field}:{} AND {events}", vigil_indexer::quote_term(value))
 }
 
 /// What went wrong, without personal data (it is logged at warn level): a

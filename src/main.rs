@@ -1,11 +1,14 @@
 //! `vigil`: one binary, services chosen by subcommand.
 
+mod alert_store;
+mod console_cmd;
 mod context_index;
 mod metrics_http;
 mod parse_cmd;
 mod rules_cmd;
 mod search_cmd;
 mod signals;
+mod users_cmd;
 mod wiring;
 
 use anyhow::Context;
@@ -59,6 +62,17 @@ enum Command {
         #[arg(long, env = "VIGIL_CONFIG")]
         config: PathBuf,
     },
+    /// Serve the console (search, alert inbox, audit) as `[console]` says.
+    Serve {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+    },
+    /// Console accounts: add, change a password, disable, list.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
     /// Search the index; prints matching events as JSON lines, newest first.
     Search {
         /// The configuration file.
@@ -93,6 +107,61 @@ enum Command {
         max_line_bytes: usize,
         /// The file to read; standard input when absent.
         file: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add an account; its password is read from standard input (one line)
+    /// or from the variable named by --password-env.
+    Add {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// Roles, comma-separated: dsl, ict, governor, admin.
+        #[arg(long)]
+        roles: String,
+        /// Tenants the account sees, comma-separated, or * for every tenant (a trust's central team).
+        #[arg(long)]
+        tenants: String,
+        /// Read the password from this environment variable instead of standard input.
+        #[arg(long)]
+        password_env: Option<String>,
+        /// The sign-in name.
+        name: String,
+    },
+    /// Change an account's password (ends its sessions).
+    Passwd {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// Read the password from this environment variable instead of standard input.
+        #[arg(long)]
+        password_env: Option<String>,
+        /// The sign-in name.
+        name: String,
+    },
+    /// Disable an account (ends its sessions).
+    Disable {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// The sign-in name.
+        name: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
+        /// The sign-in name.
+        name: String,
+    },
+    /// Every account: name, roles, tenants.
+    List {
+        /// The configuration file.
+        #[arg(long, env = "VIGIL_CONFIG")]
+        config: PathBuf,
     },
 }
 
@@ -171,6 +240,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
         Command::Ingest { config, once } => wiring::run_ingest(&load(&config)?, once).await,
         Command::Index { config } => wiring::run_indexer(&load(&config)?).await,
         Command::Alert { config } => wiring::run_alerter(&load(&config)?).await,
+        Command::Serve { config } => wiring::run_console(&load(&config)?).await,
+        Command::Users { command } => users(command),
         Command::Search { config, from, to, limit, tenant, query } => {
             let config = load(&config)?;
             search_cmd::search(&config, from.as_deref(), to.as_deref(), limit, tenant, &query)
@@ -183,6 +254,20 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             rules_cmd::import_sigma(&paths, out.as_deref())
         }
         Command::Parse { format, max_line_bytes, file } => parse_cmd::parse(&format, max_line_bytes, file.as_deref()),
+    }
+}
+
+fn users(command: UsersCommand) -> anyhow::Result<()> {
+    match command {
+        UsersCommand::Add { config, roles, tenants, password_env, name } => {
+            users_cmd::add(&load(&config)?, &name, &roles, &tenants, password_env.as_deref())
+        }
+        UsersCommand::Passwd { config, password_env, name } => {
+            users_cmd::passwd(&load(&config)?, &name, password_env.as_deref())
+        }
+        UsersCommand::Disable { config, name } => users_cmd::set_disabled(&load(&config)?, &name, true),
+        UsersCommand::Enable { config, name } => users_cmd::set_disabled(&load(&config)?, &name, false),
+        UsersCommand::List { config } => users_cmd::list(&load(&config)?),
     }
 }
 

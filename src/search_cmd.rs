@@ -1,7 +1,6 @@
 //! `vigil search`: matching events as JSON lines on stdout, newest first.
 
-use anyhow::Context;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use std::io::Write;
 use vigil_core::Config;
 
@@ -20,6 +19,7 @@ pub fn search(
         to: to.map(|t| parse_time(t, "--to")).transpose()?,
         limit,
         tenant,
+        user: None,
     };
     let events = vigil_indexer::search(&config.data_dir, &request)?;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -36,15 +36,9 @@ pub fn search(
     }
 }
 
-/// RFC 3339 (`2026-03-04T10:00:00Z`) or a date (`2026-03-04`, midnight UTC).
+/// A `--from` or `--to` time (see [`vigil_indexer::parse_time`]).
 fn parse_time(text: &str, flag: &str) -> anyhow::Result<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").with_context(|| {
-        format!("{flag} {text:?} is not a time: use RFC 3339 (2026-03-04T10:00:00Z) or a date (2026-03-04)")
-    })?;
-    Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc())
+    vigil_indexer::parse_time(text).map_err(|reason| anyhow::anyhow!("{flag} {reason}"))
 }
 
 #[cfg(test)]
@@ -52,12 +46,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dates_and_rfc3339_times_are_accepted() {
+    fn a_bad_time_names_its_flag() {
         assert_eq!(parse_time("2026-03-04", "--from").unwrap().to_rfc3339(), "2026-03-04T00:00:00+00:00");
-        assert_eq!(
-            parse_time("2026-03-04T10:00:00+01:00", "--from").unwrap().to_rfc3339(),
-            "2026-03-04T09:00:00+00:00"
-        );
-        assert!(parse_time("yesterday", "--from").unwrap_err().to_string().contains("--from"));
+        let err = parse_time("yesterday", "--to").unwrap_err().to_string();
+        assert!(err.starts_with("--to \"yesterday\" is not a time"), "{err}");
     }
 }

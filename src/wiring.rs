@@ -1,6 +1,8 @@
 //! Wiring components to a transport: `run` (all in one process) and the
-//! single-component commands `ingest`, `index` and `alert` (over Kafka).
+//! single-component commands `ingest`, `index` and `alert` (over Kafka), and
+//! `serve` (the console).
 
+use crate::alert_store::StoreSink;
 use crate::context_index::IndexContext;
 use anyhow::{bail, Context};
 use std::future::Future;
@@ -13,6 +15,7 @@ use vigil_core::transport::kafka::KafkaTransport;
 use vigil_core::transport::{Topic, Transport, ALERTER_GROUP, INDEXER_GROUP};
 use vigil_core::Config;
 use vigil_ingest::source::ReadMode;
+use vigil_store::Store;
 
 /// Uncommitted records the embedded transport holds per topic, in multiples
 /// of `indexer.commit_max_docs`: the indexer commits only once that many are
@@ -25,9 +28,11 @@ const FLUSH_TIMEOUT: Duration = Duration::from_secs(60);
 /// A running component's outcome, tagged with its name.
 type Outcome = (&'static str, anyhow::Result<()>);
 
-/// `vigil run`: every component in one process.
+/// `vigil run`: every component in one process; the console too when
+/// `[console]` is configured (not for a `--once` backfill).
 pub async fn run_all(config: &Config, once: bool) -> anyhow::Result<()> {
     let config = Arc::new(config.clone());
+    let store = open_store(&config)?;
     let transport: Arc<dyn Transport> = match &config.kafka {
         Some(_) => kafka(&config).await?,
         None => {
@@ -52,7 +57,11 @@ pub async fn run_all(config: &Config, once: bool) -> anyhow::Result<()> {
 
     let mut tasks = JoinSet::new();
     spawn_named(&mut tasks, "indexer", indexer(config.clone(), transport.clone(), consumers_shutdown.clone()));
-    spawn_named(&mut tasks, "alerter", alerter(config.clone(), transport.clone(), consumers_shutdown));
+    if let (Some(store), false) = (&store, once) {
+        let (config, store, shutdown) = (config.clone(), store.clone(), consumers_shutdown.clone());
+        spawn_named(&mut tasks, "console", async move { crate::console_cmd::serve(&config, store, shutdown).await });
+    }
+    spawn_named(&mut tasks, "alerter", alerter(config.clone(), transport.clone(), store, consumers_shutdown));
     let (handed_over_tx, handed_over_rx) = tokio::sync::oneshot::channel();
     let mode = if once { ReadMode::ToEnd } else { ReadMode::Follow };
     spawn_named(
@@ -95,9 +104,29 @@ pub async fn run_indexer(config: &Config) -> anyhow::Result<()> {
     run_consumer(config, "vigil index", indexer, "indexer").await
 }
 
-/// `vigil alert`: Kafka to alert emails.
+/// `vigil alert`: Kafka to alert emails (and the alert store).
 pub async fn run_alerter(config: &Config) -> anyhow::Result<()> {
-    run_consumer(config, "vigil alert", alerter, "alerter").await
+    let store = open_store(config)?;
+    run_consumer(config, "vigil alert", |c, t, s| alerter(c, t, store, s), "alerter").await
+}
+
+/// `vigil serve`: the console alone.
+pub async fn run_console(config: &Config) -> anyhow::Result<()> {
+    let store =
+        open_store(config)?.context("vigil serve needs a [console] section in the configuration (see README)")?;
+    start_metrics(config).await?;
+    let (trigger, shutdown) = shutdown::channel();
+    let triggers = vec![Arc::new(trigger)];
+    tokio::spawn(crate::signals::stop_on_signal(triggers.clone()));
+    let config = Arc::new(config.clone());
+    let mut tasks = JoinSet::new();
+    spawn_named(&mut tasks, "console", async move { crate::console_cmd::serve(&config, store, shutdown).await });
+    supervise(tasks, &triggers).await
+}
+
+/// The alert store, when `[console]` is configured.
+fn open_store(config: &Config) -> anyhow::Result<Option<Store>> {
+    config.store_path().map(|path| Store::open(&path)).transpose().context("cannot start")
 }
 
 async fn run_consumer<F, Fut>(config: &Config, command: &str, component: F, name: &'static str) -> anyhow::Result<()>
@@ -167,9 +196,15 @@ async fn indexer(config: Arc<Config>, transport: Arc<dyn Transport>, shutdown: S
     Ok(vigil_indexer::run(&config, transport.as_ref(), shutdown).await?)
 }
 
-async fn alerter(config: Arc<Config>, transport: Arc<dyn Transport>, shutdown: Shutdown) -> anyhow::Result<()> {
+async fn alerter(
+    config: Arc<Config>,
+    transport: Arc<dyn Transport>,
+    store: Option<Store>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
     let context = Box::new(IndexContext::new(&config.data_dir));
-    Ok(vigil_alerter::run(&config, transport.as_ref(), context, shutdown).await?)
+    let sink = store.map(|store| Box::new(StoreSink::new(store)) as Box<dyn vigil_alerter::AlertSink>);
+    Ok(vigil_alerter::run(&config, transport.as_ref(), context, sink, shutdown).await?)
 }
 
 async fn kafka(config: &Config) -> anyhow::Result<Arc<dyn Transport>> {

@@ -2,9 +2,12 @@
 
 mod util;
 
+mod browser;
 mod cli;
+mod console;
 mod context;
 mod dashboards;
 mod embedded;
+mod escalation;
 mod kafka;
 mod metrics;

@@ -155,13 +155,14 @@ impl Drop for Proc {
 }
 
 /// The quickstart configuration, pointed at `data_dir` and the repository's
-/// sample logs, with `extra` TOML appended.
+/// sample logs, its console on a free port, with `extra` TOML appended.
 pub fn quickstart_config(dir: &TestDir, extra: &str) -> PathBuf {
     let text = std::fs::read_to_string(repo().join("examples/quickstart.toml")).unwrap();
     let logs = repo().join("examples/logs");
     let text = text
         .replace("data_dir = \"../var/quickstart\"", &format!("data_dir = {:?}", dir.join("data")))
-        .replace("\"logs/", &format!("\"{}/", logs.display()));
+        .replace("\"logs/", &format!("\"{}/", logs.display()))
+        .replace("listen = \"127.0.0.1:8080\"", &format!("listen = \"127.0.0.1:{}\"", free_port()));
     dir.write("vigil.toml", format!("{text}\n{extra}"))
 }
 
@@ -189,4 +190,79 @@ pub fn get_metrics(port: u16) -> Option<String> {
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     response.starts_with("HTTP/1.1 200").then_some(response)
+}
+
+/// An HTTP answer: status code, headers (lower-case names), body.
+pub struct HttpAnswer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpAnswer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// One HTTP/1.1 request to a local port with `headers` and a JSON `body`;
+/// `None` while nothing listens there.
+pub fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Option<HttpAnswer> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    if !body.is_empty() {
+        request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    request.push_str(body);
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    let mut lines = head.lines();
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_string() };
+    Some(HttpAnswer { status, headers, body })
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// The console port a configuration written by [`quickstart_config`] uses.
+pub fn console_port(config: &Path) -> u16 {
+    let text = std::fs::read_to_string(config).unwrap();
+    let at = text.find("listen = \"127.0.0.1:").expect("a [console] listen line") + "listen = \"127.0.0.1:".len();
+    text[at..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// Waits for `proc` to print the demo account line and returns its password.
+pub fn demo_password(proc: &Proc) -> String {
+    wait_for(Duration::from_secs(60), "the demo account", || {
+        let stderr = proc.stderr();
+        let line = stderr.lines().find(|l| l.starts_with("console demo account: name demo, password "))?;
+        Some(line.split("password ").nth(1)?.split(' ').next()?.to_string())
+    })
 }

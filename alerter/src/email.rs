@@ -69,17 +69,67 @@ pub fn subject(alert: &Alert) -> String {
 }
 
 /// The email for `alert` from `from` to every address in `to`, with
-/// `Message-ID: <alert-id@vigil>` so mail clients can spot duplicates.
-pub fn compose(alert: &Alert, from: &Mailbox, to: &[Mailbox]) -> Result<Message, lettre::error::Error> {
+/// `Message-ID: <alert-id@vigil>` so mail clients can spot duplicates, and
+/// the address of the alert's page when the console's public URL
+/// (`[console] public_url`) is given as `console`.
+pub fn compose(
+    alert: &Alert,
+    from: &Mailbox,
+    to: &[Mailbox],
+    console: Option<&str>,
+) -> Result<Message, lettre::error::Error> {
+    build(alert, from, to, console, None)
+}
+
+/// The escalation email for `alert`, unacknowledged after `waited`: the
+/// alert's email with the subject `[Vigil] NOT ACKNOWLEDGED …`, a first row
+/// saying how long it has waited, and its own `Message-ID`.
+pub fn compose_escalation(
+    alert: &Alert,
+    from: &Mailbox,
+    to: &[Mailbox],
+    console: Option<&str>,
+    waited: std::time::Duration,
+) -> Result<Message, lettre::error::Error> {
+    build(alert, from, to, console, Some(waited))
+}
+
+fn build(
+    alert: &Alert,
+    from: &Mailbox,
+    to: &[Mailbox],
+    console: Option<&str>,
+    escalated_after: Option<std::time::Duration>,
+) -> Result<Message, lettre::error::Error> {
     let mut builder = Message::builder().from(from.clone());
     for mailbox in to {
         builder = builder.to(mailbox.clone());
     }
-    let details = details(alert);
+    let mut details = details(alert);
+    if let Some(base) = console {
+        details.insert(0, ("In the console", console_link(base, &alert.id)));
+    }
+    let (subject, message_id) = match escalated_after {
+        Some(waited) => {
+            let minutes = waited.as_secs().div_ceil(60);
+            details.insert(0, ("Not acknowledged", format!("nobody has acknowledged this alert in {minutes} minutes")));
+            (
+                subject(alert).replacen("[Vigil] ", "[Vigil] NOT ACKNOWLEDGED ", 1),
+                format!("<{}.escalated@vigil>", alert.id),
+            )
+        }
+        None => (subject(alert), format!("<{}@vigil>", alert.id)),
+    };
     builder
-        .subject(subject(alert))
-        .message_id(Some(format!("<{}@vigil>", alert.id)))
+        .subject(subject)
+        .message_id(Some(message_id))
         .multipart(MultiPart::alternative_plain_html(text_body(alert, &details), html_body(alert, &details)))
+}
+
+/// The alert's page in the console at `base` (alert ids are hex: nothing to
+/// encode).
+pub fn console_link(base: &str, id: &str) -> String {
+    format!("{}/alerts/{id}", base.trim_end_matches('/'))
 }
 
 /// The labelled values both bodies list, in order; absent ones left out.
@@ -398,7 +448,7 @@ mod tests {
         assert_eq!(long.chars().count(), MAX_HEADER_CHARS);
         assert!(long.ends_with('…'));
         let formatted = String::from_utf8(
-            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()])
+            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()], None)
                 .unwrap()
                 .formatted(),
         )
@@ -406,6 +456,33 @@ mod tests {
         let head = formatted.split("\r\n\r\n").next().unwrap();
         assert!(!head.contains("\r\nBcc:") && !head.contains("\nBcc:"), "{head}");
         assert!(head.contains("\r\nMessage-ID: <0123456789abcdef0123456789abcdef@vigil>\r\n"), "{head}");
+    }
+
+    #[test]
+    fn the_console_link_leads_both_bodies_when_the_public_url_is_set() {
+        let a = alert();
+        let from: Mailbox = "v@school.example".parse().unwrap();
+        let to: Vec<Mailbox> = vec!["dsl@school.example".parse().unwrap()];
+        let with = compose(&a, &from, &to, Some("https://vigil.school.example/")).unwrap().formatted();
+        let bodies = vigil_testkit::mime::parts(&String::from_utf8(with).unwrap());
+        let link = "https://vigil.school.example/alerts/0123456789abcdef0123456789abcdef";
+        assert_eq!(bodies.len(), 2);
+        assert!(bodies.iter().all(|part| part.text.contains(link)), "{bodies:?}");
+        let without = String::from_utf8(compose(&a, &from, &to, None).unwrap().formatted()).unwrap();
+        assert!(!without.contains("In the console"));
+    }
+
+    #[test]
+    fn an_escalation_says_so_in_its_subject_and_first_row_with_its_own_message_id() {
+        let a = alert();
+        let from: Mailbox = "v@school.example".parse().unwrap();
+        let to: Vec<Mailbox> = vec!["head@school.example".parse().unwrap()];
+        let waited = std::time::Duration::from_secs(1800);
+        let raw = String::from_utf8(compose_escalation(&a, &from, &to, None, waited).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Subject: [Vigil] NOT ACKNOWLEDGED CRITICAL self-harm: pupil"), "{raw}");
+        assert!(raw.contains("Message-ID: <0123456789abcdef0123456789abcdef.escalated@vigil>"), "{raw}");
+        let text = &vigil_testkit::mime::parts(&raw)[0].text;
+        assert!(text.contains("Not acknowledged: nobody has acknowledged this alert in 30 minutes"), "{text}");
     }
 
     #[test]
@@ -550,7 +627,7 @@ mod tests {
         assert_eq!(rows, a.context.len(), "one line per entry: {block}");
 
         let formatted = String::from_utf8(
-            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()])
+            compose(&a, &"v@school.example".parse().unwrap(), &["dsl@school.example".parse().unwrap()], None)
                 .unwrap()
                 .formatted(),
         )

@@ -4,6 +4,7 @@ use crate::mailer::EmailConfigError;
 use crate::notifier::NotifyError;
 use crate::routing::UnknownRuleError;
 use crate::rules::RulesError;
+use crate::sink::AlertSinkError;
 use crate::state::StateError;
 use thiserror::Error;
 use vigil_core::transport::TransportError;
@@ -23,6 +24,10 @@ pub enum AlerterError {
     /// The state under `<data_dir>/alerter/` could not be read or written.
     #[error(transparent)]
     State(#[from] StateError),
+    /// An alert could not be recorded in the alert store; its events are not
+    /// committed, so it is recorded (and emailed) when the alerter starts again.
+    #[error("{0}; the alerter stopped without committing, so the alert is recorded when it is restarted")]
+    Sink(#[from] AlertSinkError),
     /// Reading events or publishing alerts failed.
     #[error("the alerter lost its transport: {0}")]
     Transport(#[from] TransportError),

@@ -20,7 +20,9 @@
 //! - [`state`]: what survives a restart (throttle, emailed ids, held alerts,
 //!   digests).
 //! - [`sigma`]: converting Sigma rules into Vigil rules.
-//! - [`pipeline`]: the consume → alert → email → publish → commit loop.
+//! - [`sink`]: where alerts are recorded for the console (the alert store).
+//! - [`pipeline`]: the consume → alert → record → email → publish → commit
+//!   loop.
 #![deny(missing_docs)]
 
 pub mod active_hours;
@@ -39,6 +41,7 @@ pub mod quiet_hours;
 pub mod routing;
 pub mod rules;
 pub mod sigma;
+pub mod sink;
 pub mod state;
 #[cfg(test)]
 mod test_alerts;
@@ -51,23 +54,32 @@ pub use context::{ContextSource, ContextSourceError, Who};
 pub use error::AlerterError;
 pub use notifier::RetryPolicy;
 pub use pipeline::Alerter;
+pub use sink::{AlertSink, AlertSinkError};
 
 use vigil_core::shutdown::Shutdown;
 use vigil_core::transport::Transport;
 use vigil_core::Config;
 
 /// Runs the alerter until `shutdown` says to stop (see [`Alerter::run`]),
-/// reading alert context also from `context` (the search index). Returns an
+/// reading alert context also from `context` (the search index) and
+/// recording each alert in `sink` (the alert store) when there is one. Returns an
 /// error when the configuration, the state files, the transport or an email
 /// fails; see [`pipeline`] for what happens to unsent alerts.
 pub async fn run(
     config: &Config,
     transport: &dyn Transport,
     context: Box<dyn ContextSource>,
+    sink: Option<Box<dyn AlertSink>>,
     shutdown: Shutdown,
 ) -> Result<(), AlerterError> {
     tracing::info!("{}", describe_delivery(config));
-    Alerter::new(config)?.with_context_source(context).run(transport, shutdown).await
+    let alerter = Alerter::new(config)?.with_context_source(context);
+    match sink {
+        Some(sink) => alerter.with_sink(sink),
+        None => alerter,
+    }
+    .run(transport, shutdown)
+    .await
 }
 
 /// One line saying where alert emails go, for the start-up log, e.g.

@@ -63,6 +63,8 @@ pub struct Notifier {
     mailer: Mailer,
     from: Mailbox,
     retry: RetryPolicy,
+    /// `[console] public_url`: alert emails link to the alert's page there.
+    console: Option<String>,
 }
 
 impl Notifier {
@@ -74,7 +76,8 @@ impl Notifier {
             reason: e.to_string(),
         })?;
         count_emails_from_zero();
-        Ok(Notifier { mailer: Mailer::from_config(config)?, from, retry: RetryPolicy::default() })
+        let console = config.console.as_ref().and_then(|c| c.public_url.clone());
+        Ok(Notifier { mailer: Mailer::from_config(config)?, from, retry: RetryPolicy::default(), console })
     }
 
     /// The same notifier retrying as `retry` says.
@@ -87,9 +90,24 @@ impl Notifier {
     /// the rule's role.
     pub async fn send_alert(&self, alert: &Alert, to: &[Mailbox]) -> Result<(), NotifyError> {
         let name = format!("alert {}", alert.id);
-        let message = email::compose(alert, &self.from, to)
+        let message = email::compose(alert, &self.from, to, self.console.as_deref())
             .map_err(|source| NotifyError::Compose { email: name.clone(), source })?;
         self.deliver(&alert.id, name, &alert.recipients.join(", "), alert.role.as_str(), &message).await
+    }
+
+    /// Emails the escalation of `alert`, unacknowledged after `waited`, to
+    /// `to` (the escalation lists' addresses), under the rule's role.
+    pub async fn send_escalation(
+        &self,
+        alert: &Alert,
+        to: &[Mailbox],
+        lists: &str,
+        waited: Duration,
+    ) -> Result<(), NotifyError> {
+        let name = format!("escalation of alert {}", alert.id);
+        let message = email::compose_escalation(alert, &self.from, to, self.console.as_deref(), waited)
+            .map_err(|source| NotifyError::Compose { email: name.clone(), source })?;
+        self.deliver(&format!("{}.escalated", alert.id), name, lists, alert.role.as_str(), &message).await
     }
 
     /// Emails `digest` to `to` (its list's addresses). Counts as

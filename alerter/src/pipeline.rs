@@ -1,4 +1,5 @@
-//! The alerter's loop: consume events, match rules, throttle, email (then
+//! The alerter's loop: consume events, match rules, throttle, record in the
+//! alert store (when the binary gave one, [`Alerter::with_sink`]), email (then
 //! remember the alert id), publish, save the throttle state (and, at most
 //! every two seconds, the windowed rules' state), commit — in that
 //! order, so that after a crash at any point a restart neither loses an alert
@@ -34,10 +35,12 @@ use crate::notifier::RetryPolicy;
 use crate::postbox::Postbox;
 use crate::routing;
 use crate::rules::{RuleMatch, RuleSet};
+use crate::sink::AlertSink;
 use crate::state::StateStore;
 use crate::throttle::{keep_for, Decision, Throttle, ThrottleKey};
 use chrono::{DateTime, Utc};
 use std::time::{Duration, Instant};
+use vigil_core::config::EscalationConfig;
 use vigil_core::metrics::{ALERTS, ALERTS_THROTTLED, CONSUMER_LAG};
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_core::transport::{advance, Consumer, Positions, Producer, Record, Topic, Transport, ALERTER_GROUP};
@@ -50,6 +53,10 @@ const WINDOWS_SAVE_EVERY: Duration = Duration::from_secs(2);
 
 /// The rules the clock completes are asked at most this often.
 pub const TICK_EVERY: Duration = Duration::from_secs(30);
+/// How often the alert store is asked for alerts to escalate.
+const ESCALATION_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// At most this many alerts are escalated per check.
+const ESCALATION_BATCH: usize = 100;
 
 /// Records taken per poll.
 const MAX_BATCH: usize = 500;
@@ -65,6 +72,9 @@ pub struct Alerter {
     throttle: Throttle,
     store: StateStore,
     postbox: Postbox,
+    sink: Option<Box<dyn AlertSink>>,
+    escalation: Option<EscalationConfig>,
+    escalation_checked: Option<Instant>,
     sent_retention: chrono::Duration,
     /// Positions handled but not yet committed (see [`Alerter::commit`]).
     pending: Positions,
@@ -105,6 +115,9 @@ impl Alerter {
             throttle,
             store,
             postbox,
+            sink: None,
+            escalation: config.alerter.escalation.clone(),
+            escalation_checked: None,
             sent_retention,
             pending: Positions::new(),
             windows_saved: Instant::now(),
@@ -131,6 +144,12 @@ impl Alerter {
         Alerter { context: self.context.with_source(source), ..self }
     }
 
+    /// The same alerter recording every alert it raises in `sink` (the
+    /// alert store the console reads) before emailing it.
+    pub fn with_sink(self, sink: Box<dyn AlertSink>) -> Alerter {
+        Alerter { sink: Some(sink), ..self }
+    }
+
     /// Consumes `Topic::Events` as group [`ALERTER_GROUP`] until `shutdown`
     /// says to stop ([`Phase::Stop`]: after the current batch) or, in
     /// [`Phase::Drain`], until no events are left.
@@ -142,6 +161,7 @@ impl Alerter {
                 return self.commit(consumer.as_mut(), true).await;
             }
             self.postbox.release_due().await?;
+            self.escalate_due().await?;
             let records = consumer.poll(MAX_BATCH, POLL_TIMEOUT).await?;
             let phase = shutdown.phase();
             if records.is_empty() {
@@ -241,11 +261,37 @@ impl Alerter {
         self.context.attach(&mut alerts);
         let mut deliveries = Vec::with_capacity(alerts.len());
         for alert in &alerts {
+            if let Some(sink) = &self.sink {
+                sink.record(alert)?;
+            }
             self.postbox.dispatch(alert).await?;
             deliveries.push(producer.send(Topic::Alerts, alert.partition_key().as_bytes(), alert.to_json()).await?);
         }
         for delivery in deliveries {
             delivery.await?;
+        }
+        Ok(())
+    }
+
+    /// Emails again, to the escalation lists, the alerts the sink (the alert
+    /// store) says nobody acknowledged in `[alerter.escalation] after_secs`
+    /// since they were recorded, and has the sink remember each; at most
+    /// every [`ESCALATION_CHECK_EVERY`]. The clock is the store's, so it
+    /// survives restarts.
+    async fn escalate_due(&mut self) -> Result<(), AlerterError> {
+        if self.escalation_checked.is_some_and(|t| t.elapsed() < ESCALATION_CHECK_EVERY) {
+            return Ok(());
+        }
+        self.escalation_checked = Some(Instant::now());
+        let (Some(escalation), Some(sink)) = (&self.escalation, &self.sink) else { return Ok(()) };
+        let waited = Duration::from_secs(escalation.after_secs);
+        let now = Utc::now();
+        let before = now - chrono::Duration::from_std(waited).unwrap_or(chrono::Duration::MAX);
+        for alert in sink.overdue(before, escalation.min_severity, ESCALATION_BATCH)? {
+            if self.postbox.escalate(&alert, &escalation.to, waited).await? {
+                tracing::info!(alert = %alert.id, "alert escalated: nobody acknowledged it in time");
+            }
+            sink.escalated(&alert.id, now)?;
         }
         Ok(())
     }

@@ -170,6 +170,23 @@ impl Postbox {
         Ok(())
     }
 
+    /// Emails the escalation of `alert` (unacknowledged after `waited`) to the
+    /// addresses of `lists`; `false` when they have none (with a warning).
+    pub async fn escalate(
+        &self,
+        alert: &Alert,
+        lists: &[String],
+        waited: std::time::Duration,
+    ) -> Result<bool, AlerterError> {
+        let to = self.router.addresses(lists);
+        if to.is_empty() {
+            tracing::warn!(alert = %alert.id, "the escalation lists have no addresses; the alert is not escalated");
+            return Ok(false);
+        }
+        self.notifier.send_escalation(alert, &to, &lists.join(", "), waited).await?;
+        Ok(true)
+    }
+
     /// Emails `alert` to its lists' addresses and remembers that it was.
     async fn send_now(&mut self, alert: &Alert) -> Result<(), AlerterError> {
         let to = self.router.addresses(&alert.recipients);

@@ -4,9 +4,10 @@
 use chrono::{DateTime, TimeZone, Utc};
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tempfile::TempDir;
-use vigil_alerter::{Alert, Alerter, AlerterError, RetryPolicy};
+use vigil_alerter::{Alert, AlertSink, AlertSinkError, Alerter, AlerterError, RetryPolicy};
 use vigil_core::shutdown::{self, Phase};
 use vigil_core::transport::embedded::EmbeddedTransport;
 use vigil_core::transport::{Positions, Topic, Transport, ALERTER_GROUP};
@@ -167,6 +168,43 @@ async fn restart_replaying_the_same_events_emails_nothing_twice() {
     let republished: BTreeSet<String> = alerts.iter().filter(|a| a.rule_id != "bypass").map(|a| a.id.clone()).collect();
     assert_eq!(republished, emailed_ids());
     assert!(outbox_ids(&config).is_empty());
+}
+
+/// An alert store in memory: the ids recorded, and whether the next
+/// record fails.
+#[derive(Debug, Default, Clone)]
+struct MemorySink {
+    recorded: Arc<Mutex<Vec<String>>>,
+    failing: Arc<Mutex<bool>>,
+}
+
+impl AlertSink for MemorySink {
+    fn record(&self, alert: &Alert) -> Result<(), AlertSinkError> {
+        if *self.failing.lock().unwrap() {
+            return Err(AlertSinkError { reason: "disk full".into() });
+        }
+        self.recorded.lock().unwrap().push(alert.id.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_raised_alert_is_recorded_in_the_sink_and_a_failing_sink_stops_before_emailing() {
+    let dir = TempDir::new().unwrap();
+    let config = config(dir.path(), "");
+    let sink = MemorySink::default();
+    *sink.failing.lock().unwrap() = true;
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap().with_sink(Box::new(sink.clone())), &events()).await;
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("disk full") && err.contains("without committing"), "{err}");
+    assert!(alerts.is_empty() && outbox_ids(&config).is_empty(), "nothing emailed or published before it is recorded");
+
+    *sink.failing.lock().unwrap() = false;
+    let (result, alerts) = run_over(Alerter::new(&config).unwrap().with_sink(Box::new(sink.clone())), &events()).await;
+    result.unwrap();
+    let published: Vec<String> = alerts.iter().map(|a| a.id.clone()).collect();
+    assert_eq!(*sink.recorded.lock().unwrap(), published, "every alert, the ICT one without an address too");
+    assert_eq!(outbox_ids(&config), emailed_ids());
 }
 
 fn smtp_section(port: u16, security: &str, extra: &str) -> String {

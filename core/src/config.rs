@@ -79,6 +79,11 @@ pub struct Config {
     /// directory, IP → user attribution.
     #[serde(default)]
     pub enrich: EnrichConfig,
+    /// The console (`vigil serve`) and the alert store it shares with the
+    /// alerter. When present, the alerter records every alert in the store
+    /// and `vigil run` serves the console too.
+    #[serde(default)]
+    pub console: Option<ConsoleConfig>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -504,6 +509,11 @@ pub struct AlerterConfig {
     /// source is expected to send on them (flatline rules).
     #[serde(default)]
     pub closed_days: Vec<DateSpan>,
+    /// Alerts not acknowledged in time are emailed again to other lists
+    /// (`[alerter.escalation]`); off when absent. Needs `[console]`: the
+    /// acknowledgements and the clock are in its alert store.
+    #[serde(default)]
+    pub escalation: Option<EscalationConfig>,
 }
 
 /// A UK date or an inclusive range of dates, written `"2026-12-21"` or
@@ -550,6 +560,23 @@ impl From<DateSpan> for String {
             format!("{}..{}", span.first, span.last)
         }
     }
+}
+
+/// Escalation of alerts nobody acknowledged (`[alerter.escalation]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// An alert still new this long after it was raised is escalated (once).
+    pub after_secs: u64,
+    /// The recipient lists told (`dsl`, `ict`, names from `[email.lists]`).
+    pub to: Vec<String>,
+    /// Only alerts of at least this severity (default `high`).
+    #[serde(default = "default_escalation_severity")]
+    pub min_severity: Severity,
+}
+
+fn default_escalation_severity() -> Severity {
+    Severity::High
 }
 
 fn default_list_check_secs() -> u64 {
@@ -599,6 +626,7 @@ impl Default for AlerterConfig {
             max_groups_per_rule: default_max_groups_per_rule(),
             out_of_order_secs: default_out_of_order_secs(),
             closed_days: Vec::new(),
+            escalation: None,
         }
     }
 }
@@ -822,6 +850,45 @@ pub struct MetricsConfig {
     pub listen: Option<SocketAddr>,
 }
 
+/// The console and the alert store (`[console]`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// The alert store's SQLite file; `<data_dir>/console.db` when absent.
+    #[serde(default)]
+    pub store: Option<PathBuf>,
+    /// Address the console listens on.
+    #[serde(default = "default_console_listen")]
+    pub listen: SocketAddr,
+    /// The address staff open the console at, e.g.
+    /// `https://vigil.school.example`; cookies are `Secure` when it is
+    /// https or the console listens beyond this machine.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// How long a sign-in lasts.
+    #[serde(default = "default_session_hours")]
+    pub session_hours: u32,
+    /// How many days the audit trail is kept (entries younger cannot be
+    /// deleted).
+    #[serde(default = "default_audit_retention_days")]
+    pub audit_retention_days: u32,
+    /// Create an account `demo` (every role, every tenant) with a random
+    /// password printed at start-up, when the store has no accounts: for a
+    /// first try on a laptop, never in a school.
+    #[serde(default)]
+    pub demo: bool,
+}
+
+fn default_console_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8080))
+}
+fn default_session_hours() -> u32 {
+    8
+}
+fn default_audit_retention_days() -> u32 {
+    2190
+}
+
 /// `pupil` or `staff`: the `user.role` the user directory gives an event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -1027,6 +1094,9 @@ impl Config {
         if let Some(p) = self.alerter.rules_dir.as_mut() {
             resolve(p);
         }
+        if let Some(p) = self.console.as_mut().and_then(|c| c.store.as_mut()) {
+            resolve(p);
+        }
         for p in self.alerter.lists.values_mut().flatten() {
             resolve(p);
         }
@@ -1059,6 +1129,20 @@ impl Config {
             return Err("indexer.commit_max_docs and indexer.commit_interval_secs must be at least 1".into());
         }
         self.validate_enrich()?;
+        if self.alerter.escalation.is_some() && self.console.is_none() {
+            return Err(
+                "alerter.escalation needs a [console] section: acknowledgements are kept in its alert store".into()
+            );
+        }
+        if let Some(console) = &self.console {
+            if console.session_hours == 0 || console.audit_retention_days == 0 {
+                return Err("console.session_hours and console.audit_retention_days must be at least 1".into());
+            }
+            let url = console.public_url.as_deref().unwrap_or("http://");
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(format!("console.public_url {url:?} must start with https:// or http://"));
+            }
+        }
         validate_routing(&self.email, &self.alerter)?;
         Ok(())
     }
@@ -1086,6 +1170,12 @@ impl Config {
     /// The folder alert emails are written to when no SMTP server is set.
     pub fn outbox_dir(&self) -> PathBuf {
         self.email.outbox_dir.clone().unwrap_or_else(|| self.data_dir.join("outbox"))
+    }
+
+    /// The alert store's file, when `[console]` is configured.
+    pub fn store_path(&self) -> Option<PathBuf> {
+        let console = self.console.as_ref()?;
+        Some(console.store.clone().unwrap_or_else(|| self.data_dir.join("console.db")))
     }
 
     /// The tenant of a source.
@@ -1188,6 +1278,16 @@ fn validate_routing(email: &EmailConfig, alerter: &AlerterConfig) -> Result<(), 
             return Err("alerter.quiet_hours: days is an empty list; leave it out for every day".into());
         }
     }
+    if let Some(escalation) = &alerter.escalation {
+        if escalation.after_secs == 0 || escalation.to.is_empty() {
+            return Err("alerter.escalation: after_secs must be at least 1 and to must name a list".into());
+        }
+        if let Some(list) =
+            escalation.to.iter().find(|l| !BUILT_IN_LISTS.contains(&l.as_str()) && !email.lists.contains_key(*l))
+        {
+            return Err(format!("alerter.escalation sends to the list {list:?}, which is not defined; add it under [email.lists] or use \"dsl\" or \"ict\""));
+        }
+    }
     if alerter.digest.every == DigestEvery::Hourly && alerter.digest.at.is_some() {
         return Err(
             "alerter.digest: at applies only to every = \"daily\"; hourly digests go at the start of each hour".into(),
@@ -1207,6 +1307,35 @@ mod tests {
             .to_string();
         assert!(err.contains("commit_secs"), "{err}");
         assert!(err.contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn the_console_section_has_defaults_and_its_store_resolves_against_the_config_folder() {
+        let none = Config::from_toml("data_dir = \"var\"\n", "x", Path::new("/etc/vigil")).unwrap();
+        assert_eq!(none.store_path(), None, "no [console]: no store");
+        let c = Config::from_toml("data_dir = \"var\"\n[console]\n", "x", Path::new("/etc/vigil")).unwrap();
+        assert_eq!(c.store_path(), Some(PathBuf::from("/etc/vigil/var/console.db")));
+        let console = c.console.unwrap();
+        assert_eq!((console.listen.to_string(), console.session_hours), ("127.0.0.1:8080".to_string(), 8));
+        let c = Config::from_toml("[console]\nstore = \"db/v.db\"\n", "x", Path::new("/etc/vigil")).unwrap();
+        assert_eq!(c.store_path(), Some(PathBuf::from("/etc/vigil/db/v.db")));
+        let err = Config::from_toml("[console]\npublic_url = \"vigil.school\"\n", "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("https://"), "{err}");
+        let err = Config::from_toml("[console]\nlisten_on = 1\n", "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("listen_on"), "{err}");
+    }
+
+    #[test]
+    fn escalation_needs_the_console_and_known_lists() {
+        let escalation = "[alerter.escalation]\nafter_secs = 1800\nto = [\"head\"]\n";
+        let with_list = format!("[console]\n[email.lists]\nhead = [\"head@school.example\"]\n{escalation}");
+        let c = Config::from_toml(&with_list, "x", Path::new("/")).unwrap();
+        let e = c.alerter.escalation.unwrap();
+        assert_eq!((e.after_secs, e.to, e.min_severity), (1800, vec!["head".to_string()], Severity::High));
+        let err = Config::from_toml(&format!("[console]\n{escalation}"), "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("\"head\", which is not defined"), "{err}");
+        let err = Config::from_toml(&with_list.replace("[console]\n", ""), "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("needs a [console] section"), "{err}");
     }
 
     #[test]

@@ -203,7 +203,7 @@ mod tests {
     use std::path::Path;
 
     fn all(data_dir: &Path) -> Vec<Event> {
-        let req = SearchRequest { query: String::new(), from: None, to: None, limit: 1000, tenant: None };
+        let req = SearchRequest { query: String::new(), from: None, to: None, limit: 1000, tenant: None, user: None };
         search(data_dir, &req).unwrap()
     }
 

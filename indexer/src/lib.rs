@@ -50,4 +50,4 @@ pub use error::IndexerError;
 pub use retention::apply_retention;
 pub use run::run;
 pub use schema::field_names;
-pub use search::{search, SearchRequest};
+pub use search::{parse_time, quote_term, search, SearchRequest};

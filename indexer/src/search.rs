@@ -3,7 +3,7 @@
 use crate::error::IndexerError;
 use crate::layout::{index_root, list_daily_indexes, open_existing, tenant_dir_name};
 use crate::schema::{event_schema, field_names, to_tantivy_date, TIMESTAMP};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, Utc};
 use std::ops::Bound;
 use std::path::Path;
 use tantivy::collector::TopDocs;
@@ -26,6 +26,9 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Only this tenant's events; every tenant's when `None`.
     pub tenant: Option<String>,
+    /// Only this user's events (`user.name`, any case), whatever `query`
+    /// says: how the console limits a DSL's search to an alert's pupil.
+    pub user: Option<String>,
 }
 
 /// The events matching `request`, newest first. Only the daily indexes
@@ -57,22 +60,43 @@ pub fn search(data_dir: &Path, request: &SearchRequest) -> Result<Vec<Event>, In
     Ok(hits)
 }
 
-/// The user's query restricted to `[from, to)`.
+/// The user's query restricted to `[from, to)` and to `request.user`.
 fn build_query(request: &SearchRequest) -> Result<Box<dyn Query>, IndexerError> {
     let text = request.query.trim();
-    let user: Box<dyn Query> = if text.is_empty() {
-        Box::new(AllQuery)
-    } else {
-        let parsed = event_schema().query_parser().parse_query(text).map_err(|e| query_error(text, e))?;
-        lift_pure_exclusions(parsed)
-    };
-    if request.from.is_none() && request.to.is_none() {
-        return Ok(user);
+    let parse = |text: &str| event_schema().query_parser().parse_query(text).map_err(|e| query_error(text, e));
+    let typed: Box<dyn Query> = if text.is_empty() { Box::new(AllQuery) } else { lift_pure_exclusions(parse(text)?) };
+    let mut clauses = vec![(Occur::Must, typed)];
+    if let Some(user) = &request.user {
+        clauses.push((Occur::Must, parse(&format!("user.name:{}", quote_term(user)))?));
     }
-    let term = |t| Term::from_field_date(event_schema().timestamp(), to_tantivy_date(t));
-    let lower = request.from.map_or(Bound::Unbounded, |t| Bound::Included(term(t)));
-    let upper = request.to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t)));
-    Ok(Box::new(BooleanQuery::new(vec![(Occur::Must, user), (Occur::Must, Box::new(RangeQuery::new(lower, upper)))])))
+    if request.from.is_some() || request.to.is_some() {
+        let term = |t| Term::from_field_date(event_schema().timestamp(), to_tantivy_date(t));
+        let lower = request.from.map_or(Bound::Unbounded, |t| Bound::Included(term(t)));
+        let upper = request.to.map_or(Bound::Unbounded, |t| Bound::Excluded(term(t)));
+        clauses.push((Occur::Must, Box::new(RangeQuery::new(lower, upper))));
+    }
+    if clauses.len() == 1 {
+        return Ok(clauses.pop().expect("one clause").1);
+    }
+    Ok(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// `value` as one quoted term of the query language, matched literally:
+/// inside double quotes tantivy's query parser reads `\x` as `x`, so only
+/// `\` and `"` need escaping; every other character (`:`, `*`, `(`,
+/// spaces) is literal there. For building queries from log values
+/// (`user.name:` + `quote_term(name)`).
+pub fn quote_term(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
 }
 
 /// tantivy reads `a AND NOT b` as `+a +(-b)`, and a clause made only of
@@ -109,6 +133,25 @@ fn query_error(query: &str, error: QueryParserError) -> IndexerError {
         other => other.to_string(),
     };
     IndexerError::Query { query: query.to_string(), reason }
+}
+
+/// A time as users type one for a search's range: RFC 3339
+/// (`2026-03-04T10:00:00Z`), a date (`2026-03-04`, midnight UTC), or a
+/// date and time without a zone (`2026-03-04T10:00`, as a browser's
+/// date-time field sends it; UTC). The error says which forms work.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc());
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|t| t.and_utc())
+        .ok_or_else(|| format!("{text:?} is not a time: use RFC 3339 (2026-03-04T10:00:00Z) or a date (2026-03-04)"))
 }
 
 /// Whether the UTC day `day` overlaps `[from, to)`.
@@ -167,7 +210,7 @@ mod tests {
     }
 
     fn request(query: &str) -> SearchRequest {
-        SearchRequest { query: query.into(), from: None, to: None, limit: 100, tenant: None }
+        SearchRequest { query: query.into(), from: None, to: None, limit: 100, tenant: None, user: None }
     }
 
     /// Runs `req` over a fresh index of `corpus()` and returns the positions
@@ -236,6 +279,27 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = search(dir.path(), &SearchRequest { tenant: Some("../school-a".into()), ..request("") }).unwrap_err();
         assert!(matches!(err, IndexerError::InvalidTenant { .. }), "{err}");
+    }
+
+    #[test]
+    fn times_are_read_as_rfc3339_dates_or_zone_less_utc() {
+        let utc = |t: &str| parse_time(t).unwrap().to_rfc3339();
+        assert_eq!(utc("2026-03-04"), "2026-03-04T00:00:00+00:00");
+        assert_eq!(utc("2026-03-04T10:00:00+01:00"), "2026-03-04T09:00:00+00:00");
+        assert_eq!(utc("2026-03-04T10:00"), "2026-03-04T10:00:00+00:00");
+        assert_eq!(utc(" 2026-03-04T10:00:30 "), "2026-03-04T10:00:30+00:00");
+        assert!(parse_time("yesterday").unwrap_err().contains("RFC 3339"));
+    }
+
+    #[test]
+    fn a_user_restriction_holds_whatever_the_query_says() {
+        let only_alice = |query: &str| SearchRequest { user: Some("alice".into()), ..request(query) };
+        assert_eq!(found(&only_alice("")), [4, 1], "any case");
+        assert_eq!(found(&only_alice("user.name:bob")), Vec::<usize>::new());
+        assert_eq!(found(&only_alice("user.name:bob OR event.kind:auth")), [4]);
+        assert_eq!(found(&only_alice("event.kind:proxy NOT user.name:alice")), Vec::<usize>::new());
+        let hostile = SearchRequest { user: Some(r#"x" OR user.name:"bob"#.into()), ..request("") };
+        assert_eq!(found(&hostile), Vec::<usize>::new(), "the name is one literal term");
     }
 
     #[test]

@@ -65,7 +65,7 @@ fn json(events: &[Event]) -> Vec<Vec<u8>> {
 
 /// Every indexed event's id, sorted.
 fn indexed_ids(data_dir: &Path) -> Vec<String> {
-    let req = SearchRequest { query: String::new(), from: None, to: None, limit: 10_000, tenant: None };
+    let req = SearchRequest { query: String::new(), from: None, to: None, limit: 10_000, tenant: None, user: None };
     let mut ids: Vec<String> = search(data_dir, &req).unwrap().into_iter().map(|e| e.id).collect();
     ids.sort();
     ids
@@ -98,6 +98,7 @@ async fn drain_indexes_every_event_once_and_commits_the_group() {
         to: None,
         limit: 100,
         tenant: Some("drain-b".into()),
+        user: None,
     };
     assert_eq!(search(dir.path(), &only_b).unwrap(), sent[7..].to_vec());
 }

@@ -1,16 +1,17 @@
-//! Word rules: every phrase, combination part and exception of every rule in
-//! one Aho-Corasick automaton over the normalised text read as word codes
-//! ([`super::tokens`], so hits fall on whole words); the few regular
+//! Word rules: every phrase, combination part and exception of every rule
+//! read as words ([`super::tokens`], so hits fall on whole words): those of
+//! one word found by the id of a text word, those of several in one
+//! Aho-Corasick automaton over the text's word codes; the few regular
 //! expressions in one `RegexSet` over the plain text.
 //!
 //! A rule matches a field when one of its phrases hits, or every
 //! part of one of its combinations, or one of its patterns — unless one of
 //! its exceptions hits in the same field.
 
-use super::normalise::{plain_into, Normaliser};
+use super::normalise::{plain_into, Normalised, Normaliser};
 use super::patterns::PatternSet;
 use super::template::{expand, Phrase};
-use super::tokens::{Coded, PhraseWords, Vocabulary};
+use super::tokens::{Coded, PhraseKey, PhraseWords, Vocabulary};
 use super::{Field, Rule, RuleMatch, RulesError};
 use aho_corasick::{AhoCorasick, MatchKind};
 use rustc_hash::FxHashMap;
@@ -36,29 +37,38 @@ enum Use {
     Exception { rule: u32 },
 }
 
-/// What every automaton pattern means, in one array (read once per hit, so
-/// kept together): pattern `i`'s uses are `all[starts[i]..starts[i + 1]]`.
-#[derive(Debug, Default)]
-struct Uses {
+/// One list per number, in one array (read once per hit, so kept
+/// together): list `i` is `all[starts[i]..starts[i + 1]]`.
+#[derive(Debug)]
+struct Lists<T> {
     starts: Vec<u32>,
-    all: Vec<Use>,
+    all: Vec<T>,
 }
 
-impl Uses {
-    /// One list per pattern, in pattern order.
-    fn new(per_pattern: Vec<Vec<Use>>) -> Uses {
-        let mut uses = Uses { starts: vec![0], all: Vec::new() };
-        for list in per_pattern {
-            uses.all.extend(list);
-            uses.starts.push(uses.all.len() as u32);
+impl<T> Lists<T> {
+    /// The lists, in number order.
+    fn new(lists: impl IntoIterator<Item = Vec<T>>) -> Lists<T> {
+        let mut out = Lists { starts: vec![0], all: Vec::new() };
+        for list in lists {
+            out.all.extend(list);
+            out.starts.push(out.all.len() as u32);
         }
-        uses
+        out
     }
 
-    /// Pattern `pattern`'s uses.
-    fn of(&self, pattern: usize) -> &[Use] {
-        &self.all[self.starts[pattern] as usize..self.starts[pattern + 1] as usize]
+    /// List `i`.
+    fn of(&self, i: usize) -> &[T] {
+        &self.all[self.starts[i] as usize..self.starts[i + 1] as usize]
     }
+}
+
+/// Where the uses of one phrase key are kept.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Automaton pattern `n`.
+    Sequence(usize),
+    /// Vocabulary id `n`.
+    Word(usize),
 }
 
 /// One combination: its rule and the numbers of its parts.
@@ -70,6 +80,7 @@ struct Combo {
 
 /// Marks set during one [`KeywordMatcher::find`]: an array slot holds the
 /// number of the call that last set it, so nothing is cleared between calls.
+/// The rules and combinations hit are listed in [`Scratch`].
 #[derive(Debug, Default)]
 struct Marks {
     call: u32,
@@ -85,15 +96,47 @@ struct Marks {
     touched: Vec<u32>,
 }
 
+impl Marks {
+    /// Marks what `used` says a hit on the words at `span` means, listing
+    /// a rule's first phrase hit in `rules` and a combination's first
+    /// anchor hit in `combos`.
+    fn apply(&mut self, used: Use, span: (usize, usize), rules: &mut Vec<usize>, combos: &mut Vec<usize>) {
+        let call = self.call;
+        match used {
+            Use::Phrase { rule } => {
+                let rule = rule as usize;
+                if self.phrase_hit[rule] != call {
+                    self.phrase_hit[rule] = call;
+                    self.phrase_span[rule] = span;
+                    rules.push(rule);
+                }
+            }
+            Use::Part { part } => {
+                let part = part as usize;
+                if self.part_hit[part] != call {
+                    self.part_hit[part] = call;
+                    self.part_span[part] = span;
+                }
+            }
+            Use::Anchor { combo } => {
+                let combo = combo as usize;
+                if self.touched[combo] != call {
+                    self.touched[combo] = call;
+                    combos.push(combo);
+                }
+            }
+            Use::Exception { rule } => self.excepted[rule as usize] = call,
+        }
+    }
+}
+
 /// Reusable buffers for [`KeywordMatcher::find`], so matching allocates
 /// nothing per event once warm.
 #[derive(Debug, Default)]
 pub struct Scratch {
-    /// The normalised text, as matched (`l` read as `i`).
-    text: String,
-    /// The same without that fold, to show what matched.
-    readable: String,
-    /// The normalised text read as word codes.
+    /// The normalised text, readable and as matched.
+    normalised: Normalised,
+    /// The normalised text read as words.
     coded: Coded,
     /// The plain form, for the patterns.
     plain: String,
@@ -111,8 +154,12 @@ pub struct Scratch {
 pub struct KeywordMatcher {
     normaliser: Normaliser,
     vocabulary: Vocabulary,
+    /// The phrases of several words, as word codes.
     automaton: Option<AhoCorasick>,
-    uses: Uses,
+    /// Per automaton pattern: what it means.
+    sequence_uses: Lists<Use>,
+    /// Per vocabulary id: what a text word of that id means.
+    word_uses: Lists<Use>,
     combos: Vec<Combo>,
     parts: usize,
     /// Per rule: its patterns as written, to say what matched.
@@ -146,45 +193,60 @@ impl KeywordMatcher {
                 })
                 .filter(|phrase| !phrase.words.is_empty()),
         );
-        let mut index: FxHashMap<(&str, bool), Vec<usize>> = FxHashMap::default();
-        let mut ids: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut entries: Vec<Vec<Use>> = Vec::new();
+        // What each key means: a sequence's uses by its automaton pattern,
+        // a word's by its vocabulary id.
+        let mut slots_of: FxHashMap<(&str, bool), Vec<Slot>> = FxHashMap::default();
+        let mut sequence_numbers: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+        let mut sequences: Vec<Vec<u8>> = Vec::new();
+        let mut sequence_uses: Vec<Vec<Use>> = Vec::new();
+        let mut word_uses: Vec<Vec<Use>> = vec![Vec::new(); vocabulary.len()];
         for (phrase, used) in &expanded {
             let normal = normal_forms[phrase.text.as_str()].as_str();
             if normal.is_empty() {
                 continue;
             }
-            let pattern_ids = index.entry((normal, phrase.open_end)).or_insert_with(|| {
-                vocabulary
-                    .phrase_patterns(PhraseWords { words: normal, open_end: phrase.open_end })
-                    .into_iter()
-                    .map(|bytes| {
-                        *ids.entry(bytes.clone()).or_insert_with(|| {
-                            patterns.push(bytes);
-                            entries.push(Vec::new());
-                            entries.len() - 1
-                        })
+            let slots = slots_of.entry((normal, phrase.open_end)).or_insert_with(|| {
+                let keys = vocabulary.phrase_keys(PhraseWords { words: normal, open_end: phrase.open_end });
+                keys.into_iter()
+                    .map(|key| match key {
+                        PhraseKey::Words(bytes) => {
+                            Slot::Sequence(*sequence_numbers.entry(bytes).or_insert_with_key(|bytes| {
+                                sequences.push(bytes.clone());
+                                sequence_uses.push(Vec::new());
+                                sequences.len() - 1
+                            }))
+                        }
+                        PhraseKey::Word(id) => Slot::Word(id as usize),
                     })
                     .collect()
             });
-            for &id in pattern_ids.iter() {
-                if !entries[id].contains(used) {
-                    entries[id].push(*used);
+            for slot in slots.iter() {
+                let uses = match *slot {
+                    Slot::Sequence(number) => &mut sequence_uses[number],
+                    Slot::Word(id) => &mut word_uses[id],
+                };
+                if !uses.contains(used) {
+                    uses.push(*used);
                 }
             }
         }
-        let automaton = if patterns.is_empty() {
+        let automaton = if sequences.is_empty() {
             None
         } else {
-            Some(AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns)?)
+            Some(AhoCorasick::builder().match_kind(MatchKind::Standard).build(&sequences)?)
         };
-        tracing::debug!(patterns = patterns.len(), combinations = combos.len(), "rule automaton built");
+        tracing::debug!(
+            sequences = sequences.len(),
+            words = word_uses.iter().filter(|uses| !uses.is_empty()).count(),
+            combinations = combos.len(),
+            "rule automaton built"
+        );
         Ok(KeywordMatcher {
             normaliser,
             vocabulary,
             automaton,
-            uses: Uses::new(entries),
+            sequence_uses: Lists::new(sequence_uses),
+            word_uses: Lists::new(word_uses),
             combos,
             parts,
             patterns: rules.iter().map(|r| r.patterns.clone()).collect(),
@@ -202,7 +264,8 @@ impl KeywordMatcher {
     pub fn find(&self, field: Field, value: &str, scratch: &mut Scratch, found: &mut Vec<RuleMatch>) {
         let readable = field.readable(value);
         self.mark_hits(&readable, scratch);
-        let Scratch { marks, rules, combos, patterned, readable, .. } = scratch;
+        let Scratch { marks, rules, combos, patterned, normalised, .. } = scratch;
+        let readable = &normalised.unfolded;
         let call = marks.call;
         let words = |(start, end): (usize, usize)| readable[start..end].to_string();
         let excepted = |rule: usize| marks.excepted[rule] == call;
@@ -230,7 +293,7 @@ impl KeywordMatcher {
     /// Runs the automaton (and the patterns) over `readable`, leaving in
     /// `scratch` which rules, combinations and exceptions were hit.
     fn mark_hits(&self, readable: &str, scratch: &mut Scratch) {
-        let Scratch { text, coded, plain, readable: unfolded, marks, rules, combos, patterned } = scratch;
+        let Scratch { normalised, coded, plain, marks, rules, combos, patterned } = scratch;
         rules.clear();
         combos.clear();
         patterned.clear();
@@ -246,40 +309,29 @@ impl KeywordMatcher {
                 touched: vec![0; self.combos.len()],
             };
         }
-        let call = marks.call;
-        if let Some(automaton) = &self.automaton {
-            self.normaliser.normalise_both(readable, unfolded, text);
-            self.vocabulary.read(text, coded);
-            for m in automaton.find_overlapping_iter(&coded.bytes) {
-                let span = coded.text_span(m.start(), m.end(), self.vocabulary.width());
-                for used in self.uses.of(m.pattern().as_usize()) {
-                    match *used {
-                        Use::Phrase { rule } => {
-                            let rule = rule as usize;
-                            if marks.phrase_hit[rule] != call {
-                                marks.phrase_hit[rule] = call;
-                                marks.phrase_span[rule] = span;
-                                rules.push(rule);
-                            }
-                        }
-                        Use::Part { part } => {
-                            let part = part as usize;
-                            if marks.part_hit[part] != call {
-                                marks.part_hit[part] = call;
-                                marks.part_span[part] = span;
-                            }
-                        }
-                        Use::Anchor { combo } => {
-                            let combo = combo as usize;
-                            if marks.touched[combo] != call {
-                                marks.touched[combo] = call;
-                                combos.push(combo);
-                            }
-                        }
-                        Use::Exception { rule } => marks.excepted[rule as usize] = call,
+        if !self.vocabulary.is_empty() {
+            self.normaliser.normalise_both(readable, normalised);
+            self.vocabulary.read(&normalised.folded, coded);
+            // Hits in the order their last word comes: a word's own
+            // patterns before the sequences ending on it.
+            let mut next_word = 0;
+            let mut mark_words_to = |end: usize, marks: &mut Marks, rules: &mut Vec<usize>, combos: &mut Vec<usize>| {
+                for word in &coded.words[next_word.min(end)..end] {
+                    for &used in self.word_uses.of(word.id as usize) {
+                        marks.apply(used, word.span, rules, combos);
                     }
                 }
+                next_word = next_word.max(end);
+            };
+            let sequences = self.automaton.iter().flat_map(|automaton| automaton.find_overlapping_iter(&coded.bytes));
+            for m in sequences {
+                mark_words_to(coded.last_word(m.end()) + 1, marks, rules, combos);
+                let span = coded.text_span(m.start(), m.end());
+                for &used in self.sequence_uses.of(m.pattern().as_usize()) {
+                    marks.apply(used, span, rules, combos);
+                }
             }
+            mark_words_to(coded.words.len(), marks, rules, combos);
         }
         if let Some(patterns) = &self.regexes {
             plain_into(readable, plain);

@@ -35,9 +35,25 @@ pub struct Normaliser {
     joinable: FxHashSet<String>,
 }
 
+/// A text as [`Normaliser::normalise_both`] reads it, in buffers that are
+/// reused from one text to the next.
+#[derive(Debug, Default)]
+pub struct Normalised {
+    /// The words without the final `l`→`i` fold: readable, to show what
+    /// matched.
+    pub unfolded: String,
+    /// The words as matched: the same length as `unfolded`, so a span of
+    /// one is the same words in the other.
+    pub folded: String,
+    /// The word being read.
+    word: Word,
+    /// Single letters held back.
+    spaced: String,
+}
+
 /// One word being read: its characters, and whether it holds a leetspeak
 /// symbol or digit to undo.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Word {
     text: String,
     has_letter: bool,
@@ -98,15 +114,20 @@ impl Normaliser {
         reader.read(text);
     }
 
-    /// `text` normalised twice over: into `unfolded` without the final
-    /// `l`→`i` fold (readable, to show what matched) and into `folded` as
-    /// [`Normaliser::normalise_into`] writes it. The two have the same
-    /// length, so a span of one is the same words in the other.
-    pub fn normalise_both(&self, text: &str, unfolded: &mut String, folded: &mut String) {
+    /// `text` normalised twice over into `out`: without the final `l`→`i`
+    /// fold and with it, as [`Normaliser::normalise_into`] writes it.
+    pub fn normalise_both(&self, text: &str, out: &mut Normalised) {
+        let Normalised { unfolded, folded, word, spaced } = out;
         unfolded.clear();
-        let mut reader =
-            Reader { normaliser: self, out: unfolded, word: Word::default(), spaced: String::new(), fold: false };
+        let mut reader = Reader {
+            normaliser: self,
+            out: unfolded,
+            word: std::mem::take(word),
+            spaced: std::mem::take(spaced),
+            fold: false,
+        };
         reader.read(text);
+        (*word, *spaced) = (reader.word, reader.spaced);
         folded.clear();
         // `l` and `i` are one byte each: fold the bytes, UTF-8 stays whole.
         let mut bytes = std::mem::take(folded).into_bytes();
@@ -146,34 +167,44 @@ struct Reader<'n, 'o> {
 
 impl Reader<'_, '_> {
     fn read(&mut self, text: &str) {
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c.is_ascii() {
-                if c.is_ascii_alphabetic() {
-                    self.word.text.push(c.to_ascii_lowercase());
-                    self.word.has_letter = true;
-                } else if c.is_ascii_digit() {
-                    self.word.text.push(c);
-                    self.word.has_leet |= leet(c).is_some();
-                } else if c == '\'' || c == '`' {
-                    // don't → dont
-                } else if matches!(c, '$' | '@' | '!' | '|')
-                    && chars.peek().is_some_and(|next| {
-                        next.is_ascii_alphabetic() || (next.is_ascii_digit() && !self.word.text.is_empty())
-                    })
-                    && (c == '$' || !self.word.text.is_empty())
-                {
-                    self.word.text.push(c);
-                    self.word.has_leet = true;
-                } else {
-                    self.end_word();
-                }
+        // A byte at a time while ASCII (most text is), a character at a
+        // time otherwise.
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while let Some(&b) = bytes.get(at) {
+            if b.is_ascii() {
+                self.read_ascii(b, bytes.get(at + 1).copied());
+                at += 1;
             } else {
+                let c = text[at..].chars().next().expect("a character begins at every non-ASCII byte read");
                 self.read_unicode(c);
+                at += c.len_utf8();
             }
         }
         self.end_word();
         self.end_spaced();
+    }
+
+    /// Reads the ASCII character `b`, followed by the byte `next`.
+    fn read_ascii(&mut self, b: u8, next: Option<u8>) {
+        if b.is_ascii_alphabetic() {
+            self.word.text.push(char::from(b.to_ascii_lowercase()));
+            self.word.has_letter = true;
+        } else if b.is_ascii_digit() {
+            self.word.text.push(char::from(b));
+            self.word.has_leet |= leet(char::from(b)).is_some();
+        } else if b == b'\'' || b == b'`' {
+            // don't → dont
+        } else if matches!(b, b'$' | b'@' | b'!' | b'|')
+            && next
+                .is_some_and(|next| next.is_ascii_alphabetic() || (next.is_ascii_digit() && !self.word.text.is_empty()))
+            && (b == b'$' || !self.word.text.is_empty())
+        {
+            self.word.text.push(char::from(b));
+            self.word.has_leet = true;
+        } else {
+            self.end_word();
+        }
     }
 
     fn read_unicode(&mut self, c: char) {
@@ -215,27 +246,27 @@ impl Reader<'_, '_> {
             return;
         }
         let mut word = std::mem::take(&mut self.word);
-        if !self.emit_typed(&word.text) {
-            if word.has_leet && word.has_letter {
+        let one_char = word.text.chars().nth(1).is_none();
+        let meaning = if one_char { None } else { self.normaliser.words.get(&word.text) };
+        if let Some(meaning) = meaning {
+            self.end_spaced();
+            for part in meaning {
+                write_word(self.out, part, self.fold);
+            }
+        } else {
+            let leet_undone = word.has_leet && word.has_letter;
+            if leet_undone {
                 word.text = word.text.chars().map(|c| leet(c).unwrap_or(c)).collect();
             }
             match self.deelongate(&word.text) {
-                Some(read) => self.emit_read(&read),
-                None => self.emit_read(&word.text),
+                Some(read) => self.emit_read(&read, Lookup::TextSpeak),
+                // A word of several letters as typed is known not to be text-speak.
+                None if !leet_undone && !one_char => self.emit_read(&word.text, Lookup::Done),
+                None => self.emit_read(&word.text, Lookup::TextSpeak),
             }
         }
         word.clear();
         self.word = word;
-    }
-
-    /// When `typed` is a text-speak key, writes what it stands for.
-    fn emit_typed(&mut self, typed: &str) -> bool {
-        let mut chars = typed.chars();
-        if chars.next().is_some() && chars.next().is_none() || !self.normaliser.words.contains_key(typed) {
-            return false;
-        }
-        self.emit_read(typed);
-        true
     }
 
     /// `word` squeezed, and read back as a phrase word, when it has a run of
@@ -252,7 +283,7 @@ impl Reader<'_, '_> {
 
     /// Writes a finished word, holding single letters back until it is known
     /// whether they spell a word.
-    fn emit_read(&mut self, word: &str) {
+    fn emit_read(&mut self, word: &str, lookup: Lookup) {
         let mut chars = word.chars();
         if let (Some(letter), None) = (chars.next(), chars.next()) {
             if letter.is_alphabetic() {
@@ -261,7 +292,10 @@ impl Reader<'_, '_> {
             }
         }
         self.end_spaced();
-        self.emit_final(word);
+        match lookup {
+            Lookup::TextSpeak => self.emit_final(word),
+            Lookup::Done => write_word(self.out, word, self.fold),
+        }
     }
 
     /// Writes the single letters held back: as one word when they spell one.
@@ -292,6 +326,14 @@ impl Reader<'_, '_> {
             None => write_word(self.out, word, self.fold),
         }
     }
+}
+
+/// Whether a word still has to be looked up as text-speak when written.
+#[derive(Clone, Copy)]
+enum Lookup {
+    TextSpeak,
+    /// It was, as typed, and is unchanged.
+    Done,
 }
 
 /// Appends `word` to `out` after a space (none at the start), `l` as `i`
@@ -381,6 +423,10 @@ fn emoji_name(c: char) -> Option<&'static str> {
 /// leetspeak or text-speak undone.
 pub fn plain_into(text: &str, out: &mut String) {
     out.clear();
+    if text.is_ascii() {
+        plain_ascii_into(text.as_bytes(), out);
+        return;
+    }
     let mut pending_space = false;
     let mut push = |d: char, out: &mut String| {
         if d.is_alphanumeric() {
@@ -409,6 +455,22 @@ pub fn plain_into(text: &str, out: &mut String) {
                     push(d, out);
                 }
             });
+        }
+    }
+}
+
+/// [`plain_into`] for ASCII text, a byte at a time.
+fn plain_ascii_into(text: &[u8], out: &mut String) {
+    let mut pending_space = false;
+    for &b in text {
+        if b.is_ascii_alphanumeric() {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            pending_space = false;
+            out.push(char::from(b.to_ascii_lowercase()));
+        } else if b != b'\'' && b != b'`' {
+            pending_space = true;
         }
     }
 }
@@ -488,6 +550,7 @@ mod tests {
     #[test]
     fn plain_form_keeps_spelling() {
         assert_eq!(plain("K1ll Mys3lf's café!!"), "k1ll mys3lfs cafe");
+        assert_eq!(plain("  K1ll--Mys3lf's  cafe!!"), "k1ll mys3lfs cafe", "ASCII alone reads the same");
     }
 
     #[test]
