@@ -10,16 +10,7 @@ use std::time::Duration;
 
 fn alert_ids(dir: &TestDir) -> Vec<String> {
     let store = vigil_store::Store::open(&dir.join("data/console.db")).unwrap();
-    let filter = vigil_store::AlertFilter {
-        tenants: vigil_store::TenantScope::All,
-        audiences: vec![vigil_core::config::Role::Dsl, vigil_core::config::Role::Ict],
-        status: None,
-        severity: None,
-        category: None,
-        user_name: None,
-        limit: 100,
-    };
-    store.alerts(&filter).unwrap().into_iter().map(|a| a.alert.id).collect()
+    stored_alerts(&store).into_iter().map(|a| a.alert.id).collect()
 }
 
 #[test]

@@ -6,24 +6,11 @@
 use crate::util::*;
 use chrono::Utc;
 use std::time::Duration;
-use vigil_store::{AlertFilter, AlertRecord, Store, TenantScope};
+use vigil_store::{AlertRecord, Store};
 use vigil_testkit::{SinkOptions, SmtpSink};
 
 const AFTER_SECS: i64 = 15;
 const LIMIT: Duration = Duration::from_secs(120);
-
-fn alerts(store: &Store) -> Vec<AlertRecord> {
-    let filter = AlertFilter {
-        tenants: TenantScope::All,
-        audiences: vec![vigil_core::config::Role::Dsl, vigil_core::config::Role::Ict],
-        status: None,
-        severity: None,
-        category: None,
-        user_name: None,
-        limit: 100,
-    };
-    store.alerts(&filter).unwrap()
-}
 
 fn escalations(sink: &SmtpSink) -> Vec<(String, Vec<String>)> {
     let mut found: Vec<(String, Vec<String>)> = sink
@@ -50,7 +37,7 @@ fn unacknowledged_severe_alerts_are_escalated_once_even_across_a_restart() {
     let mut vigil_run = Proc::spawn("vigil run", &dir, vigil().args(["run", "--config"]).arg(&config));
     sink.wait_for(5, LIMIT).unwrap();
     let store = Store::open(&dir.join("data/console.db")).unwrap();
-    let stored = wait_for(LIMIT, "five alerts in the store", || Some(alerts(&store)).filter(|a| a.len() == 5));
+    let stored = wait_for(LIMIT, "five alerts in the store", || Some(stored_alerts(&store)).filter(|a| a.len() == 5));
     let weapons = stored.iter().find(|a| a.alert.category == "weapons").unwrap();
     store.acknowledge(&weapons.alert.id, "dsl1", Utc::now()).unwrap();
     vigil_run.kill9();
@@ -79,7 +66,7 @@ fn unacknowledged_severe_alerts_are_escalated_once_even_across_a_restart() {
     // Each is marked in the store just after its email is accepted.
     let escalated = |a: &AlertRecord| a.escalated_at.is_some();
     let stored = wait_for(LIMIT, "three escalations recorded", || {
-        Some(alerts(&store)).filter(|all| all.iter().filter(|a| escalated(a)).count() == 3)
+        Some(stored_alerts(&store)).filter(|all| all.iter().filter(|a| escalated(a)).count() == 3)
     });
     for alert in stored {
         match alert.escalated_at {

@@ -266,3 +266,18 @@ pub fn demo_password(proc: &Proc) -> String {
         Some(line.split("password ").nth(1)?.split(' ').next()?.to_string())
     })
 }
+
+/// Every alert in the alert store `store`, of every tenant and audience
+/// (at most 100).
+pub fn stored_alerts(store: &vigil_store::Store) -> Vec<vigil_store::AlertRecord> {
+    let filter = vigil_store::AlertFilter {
+        tenants: vigil_store::TenantScope::All,
+        audiences: vec![vigil_core::config::Role::Dsl, vigil_core::config::Role::Ict],
+        status: None,
+        severity: None,
+        category: None,
+        user_name: None,
+        limit: 100,
+    };
+    store.alerts(&filter).unwrap()
+}
