@@ -13,6 +13,8 @@ pub mod fsutil;
 mod json_out;
 pub mod metrics;
 pub mod shutdown;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod transport;
 
 pub use config::Config;
