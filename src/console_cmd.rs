@@ -20,7 +20,9 @@ pub async fn serve(config: &Config, store: Store, shutdown: Shutdown) -> anyhow:
         demo_account(&store, settings)?;
     }
     let tls = match (&settings.tls_cert, &settings.tls_key) {
-        (Some(cert), Some(key)) => Some(vigil_core::tls::acceptor(cert, key).context("cannot serve the console over TLS")?),
+        (Some(cert), Some(key)) => {
+            Some(vigil_core::tls::acceptor(cert, key).context("cannot serve the console over TLS")?)
+        }
         _ => None,
     };
     let console = Console::new(store, &config.data_dir, Settings::from_config(settings));

@@ -66,7 +66,8 @@ impl Settings {
     /// only and its public URL (if any) is plain http — a laptop trying the
     /// quickstart.
     pub fn from_config(config: &ConsoleConfig) -> Settings {
-        let https = config.tls_cert.is_some() || config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let https =
+            config.tls_cert.is_some() || config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         Settings { secure_cookies: https || !config.listen.ip().is_loopback(), session_hours: config.session_hours }
     }
 }

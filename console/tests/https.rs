@@ -82,8 +82,7 @@ async fn the_console_serves_https_with_secure_cookies_and_refuses_plain_http() {
     }
     let answer = answer.expect("an https request to the console");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
-    let cookies: Vec<&str> =
-        answer.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).collect();
+    let cookies: Vec<&str> = answer.lines().filter(|l| l.to_ascii_lowercase().starts_with("set-cookie:")).collect();
     assert!(!cookies.is_empty(), "the sign-in page sets its login cookie: {answer}");
     for cookie in &cookies {
         assert!(cookie.split(';').any(|a| a.trim().eq_ignore_ascii_case("secure")), "{cookie}");
