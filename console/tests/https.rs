@@ -3,10 +3,8 @@
 //! cookies, plain http to the same port gets no page, a failed handshake does
 //! not stop the server, and it stops when told.
 
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -21,20 +19,6 @@ use vigil_testkit::TestCert;
 /// A port nobody listens on now.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A client trusting only `cert`.
-fn connector(cert: &Path) -> TlsConnector {
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(cert).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    TlsConnector::from(Arc::new(config))
 }
 
 /// Sends `GET /login` over `stream` and returns everything the server sent
@@ -71,7 +55,7 @@ async fn the_console_serves_https_with_secure_cookies_and_refuses_plain_http() {
     let (trigger, shutdown) = channel();
     let server = tokio::spawn(vigil_console::serve(console, addr, Some(acceptor), shutdown));
 
-    let connector = connector(&cert.cert);
+    let connector = TlsConnector::from(Arc::new(cert.client_config().unwrap()));
     let mut answer = https_get_login(addr, &connector).await;
     for _ in 0..100 {
         if answer.is_ok() {

@@ -1,5 +1,6 @@
 //! Vigil's shared crate: the normalised event, the configuration file, the
-//! transport interface between components, dead-letter records and metrics.
+//! transport interface between components, dead-letter records, metrics and
+//! (feature `tls`) TLS acceptors from PEM files.
 //!
 //! Every other crate depends on this one and on nothing of each other's, so the
 //! contracts written here are the ones the pipeline relies on.
