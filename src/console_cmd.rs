@@ -17,10 +17,16 @@ pub async fn serve(config: &Config, store: Store, shutdown: Shutdown) -> anyhow:
     store.set_audit_retention_days(settings.audit_retention_days)?;
     tokio::spawn(apply_audit_retention(store.clone(), shutdown.clone()));
     if settings.demo {
-        demo_account(&store, settings.listen)?;
+        demo_account(&store, settings)?;
     }
+    let tls = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(vigil_core::tls::acceptor(cert, key).context("cannot serve the console over TLS")?)
+        }
+        _ => None,
+    };
     let console = Console::new(store, &config.data_dir, Settings::from_config(settings));
-    Ok(vigil_console::serve(console, settings.listen, shutdown).await?)
+    Ok(vigil_console::serve(console, settings.listen, tls, shutdown).await?)
 }
 
 /// How often audit entries past their retention period are deleted.
@@ -47,13 +53,15 @@ async fn apply_audit_retention(store: Store, mut shutdown: Shutdown) {
 /// With no accounts yet, creates [`DEMO_ACCOUNT`] (every role, every tenant)
 /// with a random password, and prints both on standard error (not in the
 /// log: it is a secret).
-fn demo_account(store: &Store, listen: std::net::SocketAddr) -> anyhow::Result<()> {
+fn demo_account(store: &Store, settings: &vigil_core::config::ConsoleConfig) -> anyhow::Result<()> {
     if !store.accounts()?.is_empty() {
         return Ok(());
     }
     let password: String = random_token().chars().take(20).collect();
     let hash = hash_password(&password)?;
     store.add_user(DEMO_ACCOUNT, &hash, &Role::ALL, &TenantScope::All)?;
-    eprintln!("console demo account: name {DEMO_ACCOUNT}, password {password} — open http://{listen}/");
+    let scheme = if settings.tls_cert.is_some() { "https" } else { "http" };
+    let listen = settings.listen;
+    eprintln!("console demo account: name {DEMO_ACCOUNT}, password {password} — open {scheme}://{listen}/");
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod auth;
 mod chart;
 mod error;
 mod events;
+mod https;
 pub mod page;
 pub mod search;
 
@@ -31,6 +32,7 @@ use axum::Router;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use tokio_rustls::TlsAcceptor;
 use vigil_core::config::ConsoleConfig;
 use vigil_core::shutdown::{Phase, Shutdown};
 use vigil_store::Store;
@@ -60,10 +62,12 @@ pub struct Settings {
 
 impl Settings {
     /// The settings `[console]` describes: cookies are `Secure` unless the
-    /// console listens on this machine only and its public URL (if any) is
-    /// plain http — a laptop trying the quickstart.
+    /// console serves plain http (no `tls_cert`), listens on this machine
+    /// only and its public URL (if any) is plain http — a laptop trying the
+    /// quickstart.
     pub fn from_config(config: &ConsoleConfig) -> Settings {
-        let https = config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
+        let https =
+            config.tls_cert.is_some() || config.public_url.as_deref().is_some_and(|u| u.starts_with("https://"));
         Settings { secure_cookies: https || !config.listen.ip().is_loopback(), session_hours: config.session_hours }
     }
 }
@@ -131,12 +135,22 @@ pub fn app(console: Console) -> Router {
 }
 
 /// Binds `listen` now (so a busy port is a start-up error) and serves the
-/// console until `shutdown` reaches [`Phase::Stop`].
-pub async fn serve(console: Console, listen: SocketAddr, mut shutdown: Shutdown) -> Result<(), ConsoleError> {
+/// console until `shutdown` reaches [`Phase::Stop`]: over TLS with `tls`
+/// (see [`vigil_core::tls::acceptor`]), plain http without.
+pub async fn serve(
+    console: Console,
+    listen: SocketAddr,
+    tls: Option<TlsAcceptor>,
+    mut shutdown: Shutdown,
+) -> Result<(), ConsoleError> {
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|source| ConsoleError::Listen { addr: listen, source })?;
     let addr = listener.local_addr().map_err(|source| ConsoleError::Listen { addr: listen, source })?;
-    tracing::info!(%addr, "serving the console");
+    tracing::info!(%addr, tls = tls.is_some(), "serving the console");
+    if let Some(acceptor) = tls {
+        https::serve(listener, acceptor, app(console), shutdown).await;
+        return Ok(());
+    }
     let service = app(console).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.reached(Phase::Stop).await })
@@ -159,6 +173,7 @@ mod tests {
         assert!(!settings("public_url = \"http://localhost:8080\"").secure_cookies);
         assert!(settings("public_url = \"https://vigil.school.example\"").secure_cookies, "behind a TLS proxy");
         assert!(settings("listen = \"0.0.0.0:8080\"").secure_cookies, "reachable from the network");
+        assert!(settings("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"").secure_cookies, "https on a laptop");
         assert_eq!(settings("session_hours = 2").session_hours, 2);
     }
 }

@@ -877,6 +877,13 @@ pub struct ConsoleConfig {
     /// first try on a laptop, never in a school.
     #[serde(default)]
     pub demo: bool,
+    /// Certificate chain (PEM) that makes the console serve https itself;
+    /// needs `tls_key`. Cookies are then always `Secure`.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    /// Private key (PEM) of `tls_cert`.
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 fn default_console_listen() -> SocketAddr {
@@ -1094,8 +1101,10 @@ impl Config {
         if let Some(p) = self.alerter.rules_dir.as_mut() {
             resolve(p);
         }
-        if let Some(p) = self.console.as_mut().and_then(|c| c.store.as_mut()) {
-            resolve(p);
+        if let Some(c) = self.console.as_mut() {
+            for p in [&mut c.store, &mut c.tls_cert, &mut c.tls_key].into_iter().flatten() {
+                resolve(p);
+            }
         }
         for p in self.alerter.lists.values_mut().flatten() {
             resolve(p);
@@ -1137,6 +1146,9 @@ impl Config {
         if let Some(console) = &self.console {
             if console.session_hours == 0 || console.audit_retention_days == 0 {
                 return Err("console.session_hours and console.audit_retention_days must be at least 1".into());
+            }
+            if console.tls_cert.is_some() != console.tls_key.is_some() {
+                return Err("console: TLS needs both tls_cert and tls_key".into());
             }
             let url = console.public_url.as_deref().unwrap_or("http://");
             if !(url.starts_with("https://") || url.starts_with("http://")) {
@@ -1323,6 +1335,16 @@ mod tests {
         assert!(err.to_string().contains("https://"), "{err}");
         let err = Config::from_toml("[console]\nlisten_on = 1\n", "x", Path::new("/")).unwrap_err();
         assert!(err.to_string().contains("listen_on"), "{err}");
+    }
+
+    #[test]
+    fn console_tls_needs_both_files_and_they_resolve_against_the_config_folder() {
+        let toml = "[console]\ntls_cert = \"tls/c.pem\"\ntls_key = \"/keys/k.pem\"\n";
+        let console = Config::from_toml(toml, "x", Path::new("/etc/vigil")).unwrap().console.unwrap();
+        assert_eq!(console.tls_cert.as_deref(), Some(Path::new("/etc/vigil/tls/c.pem")));
+        assert_eq!(console.tls_key.as_deref(), Some(Path::new("/keys/k.pem")));
+        let err = Config::from_toml("[console]\ntls_cert = \"c.pem\"\n", "x", Path::new("/")).unwrap_err();
+        assert!(err.to_string().contains("both tls_cert and tls_key"), "{err}");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! Self-signed certificates for TLS in tests.
 
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tempfile::TempDir;
 use thiserror::Error;
 
@@ -13,6 +16,12 @@ pub enum CertError {
     /// The PEM files could not be written.
     #[error("cannot write the certificate files: {0}")]
     Write(#[from] std::io::Error),
+    /// The certificate file could not be read back as PEM.
+    #[error("cannot read the test certificate back: {0}")]
+    Pem(rustls::pki_types::pem::Error),
+    /// rustls refused the certificate as a trust anchor.
+    #[error("cannot trust the test certificate: {0}")]
+    Trust(rustls::Error),
 }
 
 /// A self-signed certificate and its key as PEM files in a temporary folder
@@ -37,5 +46,19 @@ impl TestCert {
         std::fs::write(&cert, certified.cert.pem())?;
         std::fs::write(&key, certified.signing_key.serialize_pem())?;
         Ok(TestCert { _dir: dir, cert, key })
+    }
+
+    /// A TLS client configuration trusting this certificate only (ring as
+    /// the crypto provider), for a test's client side.
+    pub fn client_config(&self) -> Result<rustls::ClientConfig, CertError> {
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_file_iter(&self.cert).map_err(CertError::Pem)? {
+            roots.add(cert.map_err(CertError::Pem)?).map_err(CertError::Trust)?;
+        }
+        Ok(rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(CertError::Trust)?
+            .with_root_certificates(roots)
+            .with_no_client_auth())
     }
 }

@@ -21,7 +21,6 @@ mod idle;
 mod outlet;
 pub mod senders;
 mod tcp;
-pub mod tls;
 mod udp;
 
 use crate::pipeline::LineProcessor;
@@ -97,7 +96,9 @@ impl SyslogSource {
         let listen = source.listen.ok_or_else(|| config_error("a syslog source needs a listen address".into()))?;
         let senders = SenderMap::new(&source.senders, tenant).map_err(config_error)?;
         let tls = match (&source.tls_cert, &source.tls_key) {
-            (Some(cert), Some(key)) => Some(tls::acceptor(cert, key).map_err(config_error)?),
+            (Some(cert), Some(key)) => {
+                Some(vigil_core::tls::acceptor(cert, key).map_err(|e| config_error(e.to_string()))?)
+            }
             _ => None,
         };
         Ok(SyslogSource {

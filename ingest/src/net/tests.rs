@@ -4,7 +4,6 @@
 use super::*;
 use crate::processor_with_tenant;
 use crate::source::ReadMode;
-use rustls::pki_types::pem::PemObject;
 use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
@@ -314,16 +313,7 @@ async fn tls_with_octet_counting_after_a_plain_client_is_refused() {
     let mut plain = std::net::TcpStream::connect(h.addr).unwrap();
     plain.write_all(format!("{}\n", rfc3164("plain")).as_bytes()).unwrap();
     drop(plain);
-    let mut roots = rustls::RootCertStore::empty();
-    for c in rustls::pki_types::CertificateDer::pem_file_iter(&cert.cert).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let client_config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(cert.client_config().unwrap()));
     let tcp = tokio::net::TcpStream::connect(h.addr).await.unwrap();
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let mut tls = connector.connect(name, tcp).await.unwrap();
