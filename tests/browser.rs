@@ -61,15 +61,38 @@ async fn screenshot(client: &Client, name: &str) {
 }
 
 async fn text(client: &Client, css: &str) -> String {
-    client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match texts(client, css).await.into_iter().next() {
+            Some(found) => return found,
+            None if std::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(100)).await,
+            None => panic!("no element matches {css}"),
+        }
+    }
 }
 
+/// The texts of the elements `css` selects, read again while a page that
+/// is still loading replaces them (a stale element) for up to 10 s.
 async fn texts(client: &Client, css: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await.unwrap() {
-        out.push(element.text().await.unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match read_texts(client, css).await {
+            Ok(found) => return found,
+            Err(e) if std::time::Instant::now() < deadline => {
+                eprintln!("{css}: {e}; reading again");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{css}: {e}"),
+        }
     }
-    out
+}
+
+async fn read_texts(client: &Client, css: &str) -> Result<Vec<String>, fantoccini::error::CmdError> {
+    let mut out = Vec::new();
+    for element in client.find_all(Locator::Css(css)).await? {
+        out.push(element.text().await?);
+    }
+    Ok(out)
 }
 
 async fn click(client: &Client, xpath: &str) {
