@@ -71,38 +71,66 @@ async fn text(client: &Client, css: &str) -> String {
     }
 }
 
-/// The texts of the elements `css` selects, read again while a page that
-/// is still loading replaces them (a stale element) for up to 10 s.
-async fn texts(client: &Client, css: &str) -> Vec<String> {
+/// `attempt` until it succeeds, for up to 10 s: a page still loading after a
+/// click has stale or missing elements. An element that is gone was not
+/// clicked or typed into, so trying again does nothing twice.
+async fn again<T, F, Fut>(what: &str, mut attempt: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+{
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        match read_texts(client, css).await {
-            Ok(found) => return found,
+        match attempt().await {
+            Ok(done) => return done,
             Err(e) if std::time::Instant::now() < deadline => {
-                eprintln!("{css}: {e}; reading again");
+                eprintln!("{what}: {e}; trying again");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
-            Err(e) => panic!("{css}: {e}"),
+            Err(e) => panic!("{what}: {e}"),
         }
     }
 }
 
-async fn read_texts(client: &Client, css: &str) -> Result<Vec<String>, fantoccini::error::CmdError> {
-    let mut out = Vec::new();
-    for element in client.find_all(Locator::Css(css)).await? {
-        out.push(element.text().await?);
-    }
-    Ok(out)
+/// The texts of the elements `css` selects.
+async fn texts(client: &Client, css: &str) -> Vec<String> {
+    again(css, || async move {
+        let mut out = Vec::new();
+        for element in client.find_all(Locator::Css(css)).await? {
+            out.push(element.text().await?);
+        }
+        Ok(out)
+    })
+    .await
 }
 
+/// Clicks the element `xpath` selects, a link or a form's button (the
+/// console has no script: every click loads a page), and waits until the
+/// page it loads has replaced the old one.
 async fn click(client: &Client, xpath: &str) {
-    client.find(Locator::XPath(xpath)).await.unwrap_or_else(|e| panic!("{xpath}: {e}")).click().await.unwrap();
+    let old_page = client.find(Locator::Css("html")).await.unwrap();
+    again(xpath, || async move { client.find(Locator::XPath(xpath)).await?.click().await }).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while old_page.tag_name().await.is_ok() {
+        assert!(std::time::Instant::now() < deadline, "clicking {xpath} loaded no page within 10 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    again("the loaded page", || async move {
+        match client.execute("return document.readyState", vec![]).await? {
+            state if state == "complete" => Ok(()),
+            state => Err(fantoccini::error::CmdError::NotJson(format!("still {state}"))),
+        }
+    })
+    .await;
 }
 
 async fn fill(client: &Client, css: &str, value: &str) {
-    let field = client.find(Locator::Css(css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
+    again(css, || async move {
+        let field = client.find(Locator::Css(css)).await?;
+        field.clear().await?;
+        field.send_keys(value).await
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
